@@ -1,0 +1,419 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+)
+
+// Keyring is the part of an OS keyring the store uses. SystemKeyring is
+// the real one; tests pass a fake.
+type Keyring interface {
+	Set(service, user, password string) error
+	Get(service, user string) (string, error)
+	Delete(service, user string) error
+}
+
+// SystemKeyring is the OS keyring, through github.com/zalando/go-keyring.
+type SystemKeyring struct{}
+
+func (SystemKeyring) Set(service, user, password string) error { return keyring.Set(service, user, password) }
+func (SystemKeyring) Get(service, user string) (string, error)  { return keyring.Get(service, user) }
+func (SystemKeyring) Delete(service, user string) error         { return keyring.Delete(service, user) }
+
+// Defaults for KeyringStore.
+const (
+	// DefaultKeyringTimeout is long enough for a person to type a keyring
+	// unlock password, and short enough that a prompt nobody can see (a
+	// locked keyring on a headless host) does not hang tether forever.
+	DefaultKeyringTimeout = 2 * time.Minute
+	// DefaultKeyringNotice is how long a keyring call may take before the
+	// admin is told that tether is waiting for the keyring.
+	DefaultKeyringNotice = 2 * time.Second
+	// DefaultChunkSize keeps every keyring item under the smallest
+	// platform limit (Windows Credential Manager: 2,560 bytes per secret;
+	// macOS: about 3,000 bytes for service, account and secret together).
+	DefaultChunkSize = 2048
+)
+
+// KeyringStore keeps secrets in the OS keyring: one item per connection,
+// under Service with the account "<provider>/<name>".
+//
+// A secret larger than ChunkSize is split over several items. The main item
+// then holds a manifest naming a slot, the chunk count and the SHA-256 of
+// the whole; each chunk carries that digest and its index. A new secret is
+// written to the slot the manifest does not name, the manifest is switched,
+// and only then are the old chunks deleted, so an interrupted write leaves
+// the previous secret intact, and a stale chunk can never combine into a
+// corrupt secret: its digest would not match.
+type KeyringStore struct {
+	Service string
+	Keyring Keyring
+	// Timeout bounds each keyring call; 0 means DefaultKeyringTimeout.
+	Timeout time.Duration
+	// Notice is how long a call may take before OnWait is called; 0 means
+	// DefaultKeyringNotice.
+	Notice time.Duration
+	// OnWait, when set, is called once per slow call with a sentence for
+	// the admin.
+	OnWait func(message string)
+	// ChunkSize is the largest item stored; 0 means DefaultChunkSize.
+	ChunkSize int
+
+	mu sync.Mutex // serializes writers of this process
+}
+
+var _ Store = (*KeyringStore)(nil)
+
+// NewKeyringStore returns a store on the OS keyring under service.
+func NewKeyringStore(service string) *KeyringStore {
+	return &KeyringStore{Service: service, Keyring: SystemKeyring{}}
+}
+
+func (s *KeyringStore) Kind() StoreKind { return StoreKeyring }
+
+func (s *KeyringStore) Location(k Key) string {
+	return fmt.Sprintf("OS keyring · service %q · account %q", s.Service, k.String())
+}
+
+const (
+	manifestPrefix = "tether-chunked:v1:"
+	probeAccount   = "tether-probe"
+)
+
+// Probe writes, reads back and deletes a random value.
+func (s *KeyringStore) Probe(ctx context.Context) error {
+	value := rand.Text()
+	if err := s.call(ctx, "writing to the keyring", func(kr Keyring) error {
+		return kr.Set(s.Service, probeAccount, value)
+	}); err != nil {
+		return s.unavailable(err)
+	}
+	var got string
+	err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
+		got, err = kr.Get(s.Service, probeAccount)
+		return err
+	})
+	if err != nil {
+		return s.unavailable(err)
+	}
+	if got != value {
+		return s.unavailable(errors.New("the keyring returned a different value than was written"))
+	}
+	if err := s.call(ctx, "deleting from the keyring", func(kr Keyring) error {
+		return kr.Delete(s.Service, probeAccount)
+	}); err != nil {
+		return s.unavailable(err)
+	}
+	return nil
+}
+
+func (s *KeyringStore) Save(ctx context.Context, k Key, sec Secret) error {
+	blob, err := sec.seal()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	old, err := s.readManifest(ctx, k)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	if len(blob) <= s.chunkSize() {
+		if err := s.set(ctx, k.String(), string(blob)); err != nil {
+			return err
+		}
+		return s.sweep(ctx, k, old, "", 0)
+	}
+
+	slot := "a"
+	if old.slot == "a" {
+		slot = "b"
+	}
+	sum := sha256.Sum256(blob)
+	digest := hex.EncodeToString(sum[:])
+	pieces := split(blob, s.pieceSize())
+	for i, p := range pieces {
+		value := digest + ":" + strconv.Itoa(i) + ":" + base64.StdEncoding.EncodeToString(p)
+		if err := s.set(ctx, chunkAccount(k, slot, i), value); err != nil {
+			return err
+		}
+	}
+	manifest := fmt.Sprintf("%s%s:%d:%s", manifestPrefix, slot, len(pieces), digest)
+	if err := s.set(ctx, k.String(), manifest); err != nil {
+		return err
+	}
+	return s.sweep(ctx, k, old, slot, len(pieces))
+}
+
+func (s *KeyringStore) Load(ctx context.Context, k Key) (Secret, error) {
+	var value string
+	err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
+		value, err = kr.Get(s.Service, k.String())
+		return err
+	})
+	if err != nil {
+		return Secret{}, s.classify(err)
+	}
+	if !strings.HasPrefix(value, manifestPrefix) {
+		return unseal([]byte(value))
+	}
+	m, err := parseManifest(value)
+	if err != nil {
+		return Secret{}, err
+	}
+	var blob []byte
+	for i := range m.count {
+		var chunk string
+		err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
+			chunk, err = kr.Get(s.Service, chunkAccount(k, m.slot, i))
+			return err
+		})
+		if errors.Is(err, keyring.ErrNotFound) {
+			return Secret{}, ErrCorrupt
+		}
+		if err != nil {
+			return Secret{}, s.classify(err)
+		}
+		digest, rest, ok1 := strings.Cut(chunk, ":")
+		idx, payload, ok2 := strings.Cut(rest, ":")
+		if !ok1 || !ok2 || digest != m.digest || idx != strconv.Itoa(i) {
+			return Secret{}, ErrCorrupt
+		}
+		p, err := base64.StdEncoding.DecodeString(payload)
+		if err != nil {
+			return Secret{}, ErrCorrupt
+		}
+		blob = append(blob, p...)
+	}
+	if sum := sha256.Sum256(blob); hex.EncodeToString(sum[:]) != m.digest {
+		return Secret{}, ErrCorrupt
+	}
+	return unseal(blob)
+}
+
+func (s *KeyringStore) Delete(ctx context.Context, k Key) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.readManifest(ctx, k)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	if err := s.sweep(ctx, k, old, "", 0); err != nil {
+		return err
+	}
+	if err := s.del(ctx, k.String()); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// manifest describes a chunked secret; the zero value means "not chunked".
+type manifest struct {
+	slot   string
+	count  int
+	digest string
+}
+
+func parseManifest(v string) (manifest, error) {
+	parts := strings.Split(strings.TrimPrefix(v, manifestPrefix), ":")
+	if len(parts) != 3 || (parts[0] != "a" && parts[0] != "b") || len(parts[2]) != 64 {
+		return manifest{}, ErrCorrupt
+	}
+	n, err := strconv.Atoi(parts[1])
+	if err != nil || n < 1 || n > 1000 {
+		return manifest{}, ErrCorrupt
+	}
+	return manifest{slot: parts[0], count: n, digest: parts[2]}, nil
+}
+
+// readManifest returns the manifest stored under k, the zero manifest when
+// the secret is not chunked, or ErrNotFound.
+func (s *KeyringStore) readManifest(ctx context.Context, k Key) (manifest, error) {
+	var value string
+	err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
+		value, err = kr.Get(s.Service, k.String())
+		return err
+	})
+	if err != nil {
+		return manifest{}, s.classify(err)
+	}
+	if !strings.HasPrefix(value, manifestPrefix) {
+		return manifest{}, nil
+	}
+	return parseManifest(value)
+}
+
+// sweep deletes every chunk of k except the first keepCount of slot
+// keepSlot: the chunks the old manifest names, and any left behind by an
+// interrupted write (found by deleting indexes upward until one is
+// missing).
+func (s *KeyringStore) sweep(ctx context.Context, k Key, old manifest, keepSlot string, keepCount int) error {
+	for _, slot := range []string{"a", "b"} {
+		start := 0
+		if slot == keepSlot {
+			start = keepCount
+		}
+		for i := start; ; i++ {
+			err := s.del(ctx, chunkAccount(k, slot, i))
+			if errors.Is(err, ErrNotFound) {
+				if slot == old.slot && i < old.count {
+					continue // a chunk already gone; keep going to the end
+				}
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func chunkAccount(k Key, slot string, i int) string {
+	return k.String() + "#" + slot + strconv.Itoa(i)
+}
+
+func (s *KeyringStore) set(ctx context.Context, account, value string) error {
+	return s.classify(s.call(ctx, "writing to the keyring", func(kr Keyring) error {
+		return kr.Set(s.Service, account, value)
+	}))
+}
+
+func (s *KeyringStore) del(ctx context.Context, account string) error {
+	return s.classify(s.call(ctx, "deleting from the keyring", func(kr Keyring) error {
+		return kr.Delete(s.Service, account)
+	}))
+}
+
+func (s *KeyringStore) chunkSize() int {
+	if s.ChunkSize > 0 {
+		return s.ChunkSize
+	}
+	return DefaultChunkSize
+}
+
+// pieceSize is how many raw bytes fit in one chunk item after the digest,
+// the index and base64 encoding.
+func (s *KeyringStore) pieceSize() int {
+	n := (s.chunkSize() - 64 - 1 - 4 - 1) / 4 * 3
+	return max(n, 1)
+}
+
+func split(b []byte, n int) [][]byte {
+	var out [][]byte
+	for len(b) > n {
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	return append(out, b)
+}
+
+// call runs f on the keyring with a timeout, telling the admin through
+// OnWait when the keyring is slow (usually an unlock prompt). A call that
+// times out is abandoned; its goroutine ends when the keyring answers.
+func (s *KeyringStore) call(ctx context.Context, op string, f func(Keyring) error) error {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultKeyringTimeout
+	}
+	notice := s.Notice
+	if notice <= 0 {
+		notice = DefaultKeyringNotice
+	}
+	done := make(chan error, 1)
+	go func() { done <- f(s.Keyring) }()
+
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	wait := time.NewTimer(notice)
+	defer wait.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-wait.C:
+			if s.OnWait != nil {
+				s.OnWait("waiting for the OS keyring; if it asks to be unlocked, unlock it (tether gives up after " + timeout.String() + ")")
+			}
+		case <-deadline.C:
+			return &TimeoutError{Op: op, After: timeout.String()}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// classify maps keyring errors to the store's vocabulary.
+func (s *KeyringStore) classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return s.unavailable(err)
+}
+
+// unavailable explains why the keyring cannot be used, and the two ways out.
+func (s *KeyringStore) unavailable(err error) error {
+	var sue *StoreUnavailableError
+	if errors.As(err, &sue) {
+		return err
+	}
+	return &StoreUnavailableError{
+		Store: "OS keyring",
+		Cause: keyringCause(err),
+		Fixes: []string{
+			"start a Secret Service such as gnome-keyring-daemon in a D-Bus session (and unlock it)",
+			"pass --store file (or set TETHER_STORE=file) to keep credentials in an age-encrypted file",
+		},
+		Err: err,
+	}
+}
+
+// keyringCause names the cause of a keyring failure in one clause.
+func keyringCause(err error) string {
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return "it did not answer within " + te.After + " (it may be locked behind an unlock prompt nobody can see)"
+	}
+	if errors.Is(err, keyring.ErrSetDataTooBig) {
+		return "it refused an item as too large"
+	}
+	if runtime.GOOS == "linux" || strings.HasSuffix(runtime.GOOS, "bsd") {
+		if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+			return "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+		}
+		var de dbus.Error
+		if errors.As(err, &de) {
+			switch de.Name {
+			case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner":
+				return "no Secret Service (such as gnome-keyring-daemon) is running on the D-Bus session bus"
+			case "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.Secret.Error.NoSuchObject":
+				return "the Secret Service has no \"login\" collection"
+			case "org.freedesktop.DBus.Error.AccessDenied":
+				return "the Secret Service denied access"
+			}
+			return "the Secret Service answered " + de.Name
+		}
+		return "cannot talk to the Secret Service on the D-Bus session bus (" + err.Error() + ")"
+	}
+	return err.Error()
+}

@@ -1,0 +1,68 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+)
+
+// Key names one stored credential: a provider and the admin's name for the
+// connection ("auth0/default").
+type Key struct {
+	Provider string
+	Name     string
+}
+
+func (k Key) String() string { return k.Provider + "/" + k.Name }
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// ValidName checks a connection name: lowercase letters, digits, dots,
+// dashes and underscores, starting with a letter or digit, at most 63
+// characters.
+func ValidName(name string) error {
+	if !namePattern.MatchString(name) {
+		return fmt.Errorf("connection name %q is not valid: use lowercase letters, digits, '.', '-' or '_' (for example prod or eu-tenant)", name)
+	}
+	return nil
+}
+
+// StoreKind names a credential store.
+type StoreKind string
+
+// The credential stores.
+const (
+	// StoreKeyring is the OS keyring: Secret Service on Linux, Keychain on
+	// macOS, Credential Manager on Windows.
+	StoreKeyring StoreKind = "keyring"
+	// StoreFile is an age-encrypted file per credential.
+	StoreFile StoreKind = "file"
+)
+
+// ParseStoreKind parses a --store value.
+func ParseStoreKind(s string) (StoreKind, error) {
+	switch StoreKind(s) {
+	case StoreKeyring, StoreFile:
+		return StoreKind(s), nil
+	}
+	return "", fmt.Errorf("unknown store %q: use keyring (the OS keyring) or file (an age-encrypted file)", s)
+}
+
+// Store keeps secrets. Implementations are safe for concurrent use.
+type Store interface {
+	// Kind says which store this is.
+	Kind() StoreKind
+	// Probe checks that the store can write, read back and delete a value
+	// right now. Call it before a sign-in, so that a credential is never
+	// obtained and then lost.
+	Probe(ctx context.Context) error
+	// Save stores s under k, replacing what was there.
+	Save(ctx context.Context, k Key, s Secret) error
+	// Load returns the secret under k, or ErrNotFound.
+	Load(ctx context.Context, k Key) (Secret, error)
+	// Delete removes everything stored under k. Deleting a missing key is
+	// not an error.
+	Delete(ctx context.Context, k Key) error
+	// Location tells an admin where the secret for k lives.
+	Location(k Key) string
+}
