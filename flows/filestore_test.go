@@ -15,8 +15,12 @@ func TestFileStoreRoundTripNeverInTheClear(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	open := map[string]func() (*FileStore, error){
-		"identity":   func() (*FileStore, error) { return OpenFileStoreWithIdentity(filepath.Join(dir, "s1"), filepath.Join(dir, "id", "key.txt")) },
-		"passphrase": func() (*FileStore, error) { return openWithPassphrase(filepath.Join(dir, "s2"), "correct horse battery", 10) },
+		"identity": func() (*FileStore, error) {
+			return OpenFileStoreWithIdentity(filepath.Join(dir, "s1"), filepath.Join(dir, "id", "key.txt"))
+		},
+		"passphrase": func() (*FileStore, error) {
+			return openWithPassphrase(filepath.Join(dir, "s2"), "correct horse battery", 10)
+		},
 	}
 	for name, fn := range open {
 		t.Run(name, func(t *testing.T) {

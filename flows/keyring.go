@@ -30,9 +30,11 @@ type Keyring interface {
 // SystemKeyring is the OS keyring, through github.com/zalando/go-keyring.
 type SystemKeyring struct{}
 
-func (SystemKeyring) Set(service, user, password string) error { return keyring.Set(service, user, password) }
-func (SystemKeyring) Get(service, user string) (string, error)  { return keyring.Get(service, user) }
-func (SystemKeyring) Delete(service, user string) error         { return keyring.Delete(service, user) }
+func (SystemKeyring) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+func (SystemKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (SystemKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
 
 // Defaults for KeyringStore.
 const (

@@ -1,11 +1,11 @@
 package flows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"bytes"
 	"strings"
 	"testing"
 )
