@@ -1,0 +1,136 @@
+package auth0
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/tetherdev/tether/providers"
+)
+
+func TestObserve(t *testing.T) {
+	ok := answer{request: "GET /api/v2/logs?per_page=1", status: 200}
+	denied := answer{request: "GET /api/v2/logs?per_page=1", status: 403, errorCode: "insufficient_scope"}
+	limited := answer{request: "GET /api/v2/logs?per_page=1", status: 429, errorCode: "too_many_requests"}
+	broken := answer{request: "GET /api/v2/logs?per_page=1", err: errors.New("cannot reach x: connection refused")}
+	badToken := answer{request: "GET /api/v2/logs?per_page=1", status: 401, message: "Bad audience: x"}
+	skipped := answer{skipped: "no user to read logs for"}
+	tests := []struct {
+		name    string
+		inToken bool
+		a       answer
+		want    providers.Status
+		evid    string
+	}{
+		{"granted and confirmed", true, ok, providers.Granted, "grants read:logs; GET /api/v2/logs?per_page=1 → 200"},
+		{"not in token though the endpoint answers", false, ok, providers.Missing, "lacks read:logs"},
+		{"not in token and refused", false, denied, providers.Missing, "→ 403 insufficient_scope"},
+		{"in token but refused", true, denied, providers.Missing, "insufficient_scope"},
+		{"in token, rate limited", true, limited, providers.Error, "429"},
+		{"in token, network failure", true, broken, providers.Error, "connection refused"},
+		{"in token, token rejected", true, badToken, providers.Error, "401 Bad audience"},
+		{"in token, probe not possible", true, skipped, providers.Granted, "no user to read logs for"},
+		{"not in token, probe not possible", false, skipped, providers.Missing, "lacks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := observe("read:logs", tt.inToken, "token response scope", tt.a)
+			if o.Status != tt.want || !strings.Contains(o.Evidence, tt.evid) || o.Identifier != "read:logs" {
+				t.Errorf("observe(inToken=%v, %v) = %s %q, want %s containing %q", tt.inToken, tt.a, o.Status, o.Evidence, tt.want, tt.evid)
+			}
+		})
+	}
+}
+
+func TestCanonicalDomain(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"acme.us.auth0.com", "acme.us.auth0.com", true},
+		{"https://Acme.EU.auth0.com/", "acme.eu.auth0.com", true},
+		{"legacy.auth0.com", "legacy.auth0.com", true},
+		{"login.acme.com", "", false},
+		{"auth0.com", "", false},
+		{"acme..auth0.com", "", false},
+		{"acme.us.auth0.com/api", "", false},
+		{"acme us.auth0.com", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, err := CanonicalDomain(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("CanonicalDomain(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "acme.us.auth0.com") {
+			t.Errorf("CanonicalDomain(%q) error %q should show a good value", tt.in, err)
+		}
+	}
+}
+
+func TestDashboardLinks(t *testing.T) {
+	tests := []struct{ domain, want string }{
+		{"acme.us.auth0.com", "https://manage.auth0.com/dashboard/us/acme/apis"},
+		{"acme.eu.auth0.com", "https://manage.auth0.com/dashboard/eu/acme/apis"},
+		{"legacy.auth0.com", "https://manage.auth0.com/dashboard/us/legacy/apis"},
+	}
+	for _, tt := range tests {
+		if got := (tenant{domain: tt.domain}).dashboard("apis"); got != tt.want {
+			t.Errorf("dashboard(%q) = %q, want %q", tt.domain, got, tt.want)
+		}
+	}
+}
+
+func TestValidClientSecretNeverQuotesIt(t *testing.T) {
+	for _, s := range []string{"", "short-CANARY", "has space CANARY-xxxxxxxxxxxxxxxxxxxxxxxx", "CANARY\nxxxxxxxxxxxxxxxxxxxxxx"} {
+		err := validClientSecret(s)
+		if err == nil {
+			t.Errorf("validClientSecret(%q) = nil, want an error", s)
+			continue
+		}
+		if strings.Contains(err.Error(), "CANARY") {
+			t.Errorf("validClientSecret error %q quotes the secret", err)
+		}
+	}
+	if err := validClientSecret(strings.Repeat("x", 64)); err != nil {
+		t.Errorf("validClientSecret(64 chars) = %v", err)
+	}
+}
+
+func TestGrantedScopesFallsBackToTheClaim(t *testing.T) {
+	// header {"alg":"RS256"}, payload {"scope":"read:users read:logs"}, any signature.
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzY29wZSI6InJlYWQ6dXNlcnMgcmVhZDpsb2dzIn0.c2ln"
+	tok := (&oauth2.Token{AccessToken: jwt}).WithExtra(map[string]any{})
+	got, source := grantedScopes(tok)
+	if strings.Join(got, " ") != "read:users read:logs" || !strings.Contains(source, "claim") {
+		t.Errorf("grantedScopes(claim only) = %q from %q", got, source)
+	}
+	tok = (&oauth2.Token{AccessToken: jwt}).WithExtra(map[string]any{"scope": "read:users"})
+	if got, source := grantedScopes(tok); strings.Join(got, " ") != "read:users" || !strings.Contains(source, "response") {
+		t.Errorf("grantedScopes(response) = %q from %q", got, source)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	tests := []struct {
+		name    string
+		h       http.Header
+		attempt int
+		want    time.Duration
+	}{
+		{"seconds", http.Header{"Retry-After": {"7"}}, 0, 7 * time.Second},
+		{"date", http.Header{"Retry-After": {now.Add(3 * time.Second).UTC().Format(http.TimeFormat)}}, 0, 3 * time.Second},
+		{"reset", http.Header{"X-Ratelimit-Reset": {"1700000005"}}, 0, 5 * time.Second},
+		{"backoff", http.Header{}, 2, 4 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := retryAfter(tt.h, now, tt.attempt); got != tt.want {
+			t.Errorf("%s: retryAfter = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

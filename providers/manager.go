@@ -1,0 +1,434 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows"
+)
+
+// Manager runs setups and verifications and keeps their records: it ties
+// the providers to the credential store and the metadata file. The CLI,
+// the TUI and the SSH server all go through one.
+type Manager struct {
+	Catalog   *catalog.Catalog
+	Providers []Provider
+	Config    flows.Config
+	// Store returns the credential store of a kind, opening it on first use.
+	Store func(flows.StoreKind) (flows.Store, error)
+	// StoreKind is where new credentials go.
+	StoreKind flows.StoreKind
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ExpiryWarning is how long before a secret expires verification warns;
+	// 0 means 30 days.
+	ExpiryWarning time.Duration
+}
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// Provider returns the implementation for a catalog provider id.
+func (m *Manager) Provider(id string) (Provider, bool) {
+	i := slices.IndexFunc(m.Providers, func(p Provider) bool { return p.ID() == id })
+	if i < 0 {
+		return nil, false
+	}
+	return m.Providers[i], true
+}
+
+// FindMethod returns p's method with the given id; "" means the first.
+func FindMethod(p Provider, id string) (Method, error) {
+	ms := p.Methods()
+	if id == "" {
+		return ms[0], nil
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return Method{}, Usagef("%s has no method %q (valid: %s)", p.ID(), id, strings.Join(ids, ", "))
+}
+
+// SetupRequest is what an admin asks a setup for.
+type SetupRequest struct {
+	Provider     string
+	Name         string
+	Method       string
+	Capabilities []string
+	Inputs       Inputs
+}
+
+// Plan is a validated setup request: everything is known to be well formed
+// before any network call.
+type Plan struct {
+	Provider     Provider
+	Catalog      catalog.Provider
+	Method       Method
+	Name         string
+	Capabilities []string
+	Inputs       Inputs
+}
+
+// Key returns the store key of the planned connection.
+func (p Plan) Key() flows.Key { return flows.Key{Provider: p.Provider.ID(), Name: p.Name} }
+
+// Plan validates req without any network call.
+func (m *Manager) Plan(req SetupRequest) (Plan, error) {
+	cp, ok := m.Catalog.Provider(req.Provider)
+	if !ok {
+		return Plan{}, Usagef("unknown provider %q (valid: %s)", req.Provider, strings.Join(m.Catalog.IDs(), ", "))
+	}
+	p, ok := m.Provider(req.Provider)
+	if !ok {
+		return Plan{}, fmt.Errorf("%s: %w (tether can set up: %s)", cp.Name, ErrNotImplemented, strings.Join(m.implemented(), ", "))
+	}
+	if err := flows.ValidName(req.Name); err != nil {
+		return Plan{}, &UsageError{Msg: err.Error()}
+	}
+	caps, err := cp.Normalize(req.Capabilities)
+	if err != nil {
+		return Plan{}, &UsageError{Msg: err.Error()}
+	}
+	method, err := FindMethod(p, req.Method)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := method.Validate(req.Inputs); err != nil {
+		return Plan{}, err
+	}
+	return Plan{Provider: p, Catalog: cp, Method: method, Name: req.Name, Capabilities: caps, Inputs: req.Inputs}, nil
+}
+
+func (m *Manager) implemented() []string {
+	var ids []string
+	for _, p := range m.Providers {
+		ids = append(ids, p.ID())
+	}
+	return ids
+}
+
+// ProbeStore opens the store new credentials go to and checks that it
+// works. Call it before a sign-in that the admin takes part in, so that a
+// credential is never obtained and then lost.
+func (m *Manager) ProbeStore(ctx context.Context) (flows.Store, error) {
+	store, err := m.Store(m.StoreKind)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Probe(ctx); err != nil {
+		return nil, err
+	}
+	return store, nil
+}
+
+// SetupResult is what a setup produced.
+type SetupResult struct {
+	Connection Connection
+	// Location says where the credential was stored.
+	Location string
+	// Replaced reports whether an existing connection was replaced.
+	Replaced bool
+	// Verification is the first verification of the new connection.
+	Verification Result
+}
+
+// Setup runs a planned setup: it probes the store, signs in, stores the
+// secret and the metadata, and verifies, reporting each check through r.
+// An existing connection with the same name is replaced only once the new
+// credential has been obtained and stored.
+func (m *Manager) Setup(ctx context.Context, plan Plan, events flows.Events, r Reporter) (SetupResult, error) {
+	store, err := m.ProbeStore(ctx)
+	if err != nil {
+		return SetupResult{}, err
+	}
+	conn, secret, err := plan.Provider.Connect(ctx, plan.Method, plan.Inputs, events)
+	if err != nil {
+		return SetupResult{}, err
+	}
+	now := m.now().UTC()
+	conn.Provider, conn.Name, conn.Method = plan.Provider.ID(), plan.Name, plan.Method.ID
+	conn.Capabilities = plan.Capabilities
+	conn.Store = store.Kind()
+	conn.CreatedAt, conn.UpdatedAt = now, now
+
+	cfg, err := m.Config.Load()
+	if err != nil {
+		return SetupResult{}, err
+	}
+	old, replaced := cfg.Find(conn.Key())
+	if replaced {
+		conn.CreatedAt = old.CreatedAt
+	}
+	if err := store.Save(ctx, conn.Key(), secret); err != nil {
+		return SetupResult{}, fmt.Errorf("storing the credential: %w", err)
+	}
+	if err := m.Config.Update(func(f *flows.ConfigFile) error {
+		f.Put(conn)
+		f.RemoveDraft(conn.Key())
+		return nil
+	}); err != nil {
+		return SetupResult{}, err
+	}
+	if replaced && old.Store != "" && old.Store != conn.Store {
+		// The previous secret lives in the other store; remove it there.
+		if oldStore, err := m.Store(old.Store); err == nil {
+			_ = oldStore.Delete(ctx, conn.Key())
+		}
+	}
+	res := SetupResult{Connection: conn, Location: store.Location(conn.Key()), Replaced: replaced}
+	res.Verification = m.verify(ctx, conn, secret, r)
+	res.Connection = res.Verification.Connection
+	return res, nil
+}
+
+// Result is the outcome of verifying one connection.
+type Result struct {
+	Connection Connection
+	VerifiedAt time.Time
+	Checks     []Check
+	Warnings   []string
+	Summary    Summary
+	// Err is set when the verification could not run at all (no
+	// credential, provider unreachable); Checks then holds an Error check
+	// for every needed permission.
+	Err error
+}
+
+// Verdict returns the result's verdict.
+func (r Result) Verdict() Verdict { return r.Summary.Verdict() }
+
+// Verify loads conn's secret and verifies it, reporting each check through
+// r as it comes, and records the outcome in the metadata.
+func (m *Manager) Verify(ctx context.Context, conn Connection, r Reporter) Result {
+	store, err := m.Store(conn.Store)
+	if err != nil {
+		return m.failed(conn, r, err)
+	}
+	secret, err := store.Load(ctx, conn.Key())
+	switch {
+	case errors.Is(err, flows.ErrNotFound):
+		return m.failed(conn, r, fmt.Errorf("no credential for %s in the %s; run tether setup %s --name %s again", conn.Key(), store.Kind(), conn.Provider, conn.Name))
+	case errors.Is(err, flows.ErrCorrupt):
+		return m.failed(conn, r, fmt.Errorf("the stored credential for %s is damaged; run tether setup %s --name %s again", conn.Key(), conn.Provider, conn.Name))
+	case err != nil:
+		return m.failed(conn, r, err)
+	}
+	return m.verify(ctx, conn, secret, r)
+}
+
+// VerifyAll verifies conns concurrently. reporter(i) receives the checks
+// of conns[i].
+func (m *Manager) VerifyAll(ctx context.Context, conns []Connection, reporter func(i int) Reporter) []Result {
+	results := make([]Result, len(conns))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = m.Verify(ctx, c, reporter(i))
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// collector keeps what a provider reports and passes it on.
+type collector struct {
+	mu       sync.Mutex
+	next     Reporter
+	checks   []Check
+	warnings []string
+}
+
+func (c *collector) Check(ch Check) {
+	c.mu.Lock()
+	c.checks = append(c.checks, ch)
+	c.mu.Unlock()
+	if c.next != nil {
+		c.next.Check(ch)
+	}
+}
+
+func (c *collector) Warn(w string) {
+	c.mu.Lock()
+	c.warnings = append(c.warnings, w)
+	c.mu.Unlock()
+	if c.next != nil {
+		c.next.Warn(w)
+	}
+}
+
+func (m *Manager) verify(ctx context.Context, conn Connection, secret flows.Secret, r Reporter) Result {
+	p, ok := m.Provider(conn.Provider)
+	if !ok {
+		return m.failed(conn, r, fmt.Errorf("%s: %w", conn.Provider, ErrNotImplemented))
+	}
+	col := &collector{next: r}
+	m.warnExpiry(conn, col)
+	err := p.Verify(ctx, conn, secret, col)
+	if err != nil {
+		m.fillErrors(conn, col, err)
+	}
+	return m.record(conn, col, err)
+}
+
+// failed reports a verification that could not start.
+func (m *Manager) failed(conn Connection, r Reporter, err error) Result {
+	col := &collector{next: r}
+	m.fillErrors(conn, col, err)
+	return m.record(conn, col, err)
+}
+
+// fillErrors reports an Error check for every needed permission that got
+// no check, so that every result accounts for every permission.
+func (m *Manager) fillErrors(conn Connection, col *collector, err error) {
+	cp, ok := m.Catalog.Provider(conn.Provider)
+	if !ok {
+		return
+	}
+	col.mu.Lock()
+	done := map[string]bool{}
+	for _, c := range col.checks {
+		done[c.Permission] = true
+	}
+	col.mu.Unlock()
+	for _, need := range cp.Needs(conn.Capabilities) {
+		if done[need.Permission.Name] {
+			continue
+		}
+		col.Check(Check{Capability: need.Capability, Permission: need.Permission.Name, Status: Error,
+			Evidence: err.Error(), Fix: "fix the error above, then run tether verify " + conn.Key().String()})
+	}
+}
+
+func (m *Manager) warnExpiry(conn Connection, r Reporter) {
+	if conn.SecretExpiresAt == nil {
+		return
+	}
+	warn := m.ExpiryWarning
+	if warn <= 0 {
+		warn = 30 * 24 * time.Hour
+	}
+	left := conn.SecretExpiresAt.Sub(m.now())
+	switch {
+	case left <= 0:
+		r.Warn(fmt.Sprintf("the secret expired on %s; create a new one and run tether setup %s --name %s", conn.SecretExpiresAt.Format(time.DateOnly), conn.Provider, conn.Name))
+	case left < warn:
+		r.Warn(fmt.Sprintf("the secret expires in %d days (%s)", int(math.Ceil(left.Hours()/24)), conn.SecretExpiresAt.Format(time.DateOnly)))
+	}
+}
+
+// record turns what was collected into a Result and saves the verdict in
+// the connection's metadata. A failure to save is a warning: the checks
+// are still right.
+func (m *Manager) record(conn Connection, col *collector, err error) Result {
+	col.mu.Lock()
+	res := Result{Connection: conn, VerifiedAt: m.now().UTC(), Checks: slices.Clone(col.checks), Warnings: slices.Clone(col.warnings), Err: err}
+	col.mu.Unlock()
+	res.Summary = Summarize(res.Checks)
+	v := &flows.Verification{At: res.VerifiedAt, Verdict: string(res.Verdict()), Counts: map[string]int{}, Missing: res.Summary.Missing}
+	for s, n := range res.Summary.Counts {
+		v.Counts[string(s)] = n
+	}
+	res.Connection.LastVerification = v
+	uerr := m.Config.Update(func(f *flows.ConfigFile) error {
+		c, ok := f.Find(conn.Key())
+		if !ok {
+			return nil
+		}
+		c.LastVerification = v
+		f.Put(c)
+		return nil
+	})
+	if uerr != nil {
+		res.Warnings = append(res.Warnings, "could not record the verification: "+uerr.Error())
+	}
+	return res
+}
+
+// Connections returns the stored connections.
+func (m *Manager) Connections() ([]Connection, error) {
+	f, err := m.Config.Load()
+	if err != nil {
+		return nil, err
+	}
+	return f.Connections, nil
+}
+
+// Resolve turns PROVIDER[/NAME] references into stored connections; no
+// reference means all of them.
+func (m *Manager) Resolve(refs []string) ([]Connection, error) {
+	all, err := m.Connections()
+	if err != nil {
+		return nil, err
+	}
+	if len(refs) == 0 {
+		return all, nil
+	}
+	var out []Connection
+	for _, ref := range refs {
+		prov, name, hasName := strings.Cut(ref, "/")
+		if _, ok := m.Catalog.Provider(prov); !ok {
+			return nil, Usagef("unknown provider %q in %q (valid: %s)", prov, ref, strings.Join(m.Catalog.IDs(), ", "))
+		}
+		found := false
+		for _, c := range all {
+			if c.Provider == prov && (!hasName || c.Name == name) {
+				found = true
+				if !slices.ContainsFunc(out, func(o Connection) bool { return o.Key() == c.Key() }) {
+					out = append(out, c)
+				}
+			}
+		}
+		if !found {
+			return nil, Usagef("no connection %s; tether status lists them, tether setup %s creates one", ref, prov)
+		}
+	}
+	return out, nil
+}
+
+// Forget deletes a connection's secret from its store, then its metadata.
+// When the secret cannot be deleted the metadata is kept, so that nothing
+// is left behind that tether no longer knows about.
+func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
+	f, err := m.Config.Load()
+	if err != nil {
+		return Connection{}, err
+	}
+	conn, ok := f.Find(k)
+	if !ok {
+		return Connection{}, Usagef("no connection %s; tether status lists them", k)
+	}
+	store, err := m.Store(conn.Store)
+	if err != nil {
+		return conn, err
+	}
+	if err := store.Delete(ctx, k); err != nil {
+		return conn, fmt.Errorf("deleting the credential of %s: %w", k, err)
+	}
+	return conn, m.Config.Update(func(f *flows.ConfigFile) error {
+		f.Remove(k)
+		f.RemoveDraft(k)
+		return nil
+	})
+}

@@ -1,0 +1,219 @@
+// Package providers defines the contract every identity provider meets
+// (methods and their inputs, console steps, Connect, Verify) and the
+// Manager that runs setups and verifications the same way for the plain
+// CLI, the TUI and the SSH server.
+//
+// A provider reports progress as plain values (flows events and checks);
+// providers must never import Bubble Tea, lipgloss or huh, and nothing here
+// renders anything.
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tetherdev/tether/flows"
+)
+
+// Provider is one identity provider.
+type Provider interface {
+	// ID is the provider's catalog id ("auth0").
+	ID() string
+	// Methods lists the ways to connect, the recommended one first.
+	Methods() []Method
+	// Steps says what the admin does in the provider's console for m, with
+	// deep links built from the inputs known so far (which may be few).
+	Steps(m Method, in Inputs) []Step
+	// Connect signs in with m and inputs that Method.Validate accepted,
+	// reporting progress through events, and returns the connection's
+	// metadata (Provider, Method, Tenant and Settings filled in) and its
+	// secret. It stores nothing.
+	Connect(ctx context.Context, m Method, in Inputs, events flows.Events) (Connection, flows.Secret, error)
+	// Verify checks every permission that conn's capabilities need and
+	// reports each check as soon as it is known, plus any excess grant.
+	// It returns an error only when it could not reach a verdict at all.
+	Verify(ctx context.Context, conn Connection, secret flows.Secret, r Reporter) error
+}
+
+// Connection is a connection's non-secret metadata.
+type Connection = flows.Connection
+
+// Reporter receives what a verification finds, as it finds it. It must be
+// safe for concurrent use: providers probe concurrently.
+type Reporter interface {
+	Check(Check)
+	// Warn reports something the admin should know that is not a check
+	// (a secret about to expire, a rate limit that slowed verification).
+	Warn(message string)
+}
+
+// Env is what a provider needs from its surroundings, injected so that the
+// sandbox and tests can swap each part.
+type Env struct {
+	// HTTP makes every request; in sandbox mode it reaches the emulators.
+	HTTP *http.Client
+	// Now is the clock.
+	Now func() time.Time
+	// Sleep waits for d or until ctx is done (retries, rate limits).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// WithDefaults fills unset fields with the real clock and a default client.
+func (e Env) WithDefaults() Env {
+	if e.HTTP == nil {
+		e.HTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	if e.Sleep == nil {
+		e.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return e
+}
+
+// MethodKind says how a method obtains its credential.
+type MethodKind string
+
+// The kinds of sign-in.
+const (
+	KindKeyEntry          MethodKind = "key-entry"          // the admin pastes keys
+	KindClientCredentials MethodKind = "client-credentials" // an app's id and secret or key
+	KindDeviceFlow        MethodKind = "device-flow"        // RFC 8628
+	KindBrowserConsent    MethodKind = "browser-consent"    // authorization code + PKCE
+	KindAdminConsent      MethodKind = "admin-consent"      // Microsoft admin consent
+)
+
+// Method is one way to connect to a provider.
+type Method struct {
+	ID      string     // "client-secret"
+	Name    string     // "Client secret"
+	Summary string     // one line on when to choose it
+	Kind    MethodKind //
+	Inputs  []Input
+}
+
+// Input is one value the admin provides.
+type Input struct {
+	Key         string // "domain"; the --set key
+	Label       string // "Tenant domain"
+	Help        string // where to find it
+	Placeholder string // an example of a good value
+	Secret      bool   // masked, never in metadata; passed with --secret-stdin
+	Optional    bool
+	Multiline   bool // a PEM key, say
+	// Validate checks a non-empty value, before any network call, and says
+	// what a good value looks like. Nil accepts anything.
+	Validate func(string) error
+}
+
+// Input returns the method's input with the given key.
+func (m Method) Input(key string) (Input, bool) {
+	i := slices.IndexFunc(m.Inputs, func(in Input) bool { return in.Key == key })
+	if i < 0 {
+		return Input{}, false
+	}
+	return m.Inputs[i], true
+}
+
+// SecretInputs returns the method's secret inputs.
+func (m Method) SecretInputs() []Input {
+	var out []Input
+	for _, in := range m.Inputs {
+		if in.Secret {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// InputError says which input is wrong and why.
+type InputError struct {
+	Key   string
+	Label string
+	Err   error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s (%s): %v", e.Label, e.Key, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ErrRequired means that a required input is empty.
+var ErrRequired = errors.New("required")
+
+// Validate checks every input of m in in: required ones are present and
+// each passes its validator. Unknown keys are errors too, so a typo in
+// --set is caught. The errors are *InputError values, joined.
+func (m Method) Validate(in Inputs) error {
+	var errs []error
+	for _, input := range m.Inputs {
+		v := in.Get(input.Key)
+		switch {
+		case v == "" && !input.Optional:
+			errs = append(errs, &InputError{Key: input.Key, Label: input.Label, Err: ErrRequired})
+		case v != "" && input.Validate != nil:
+			if err := input.Validate(v); err != nil {
+				errs = append(errs, &InputError{Key: input.Key, Label: input.Label, Err: err})
+			}
+		}
+	}
+	for _, k := range in.keys() {
+		if _, ok := m.Input(k); !ok {
+			valid := make([]string, len(m.Inputs))
+			for i, input := range m.Inputs {
+				valid[i] = input.Key
+			}
+			errs = append(errs, &InputError{Key: k, Label: "unknown input",
+				Err: fmt.Errorf("method %s takes %s", m.ID, strings.Join(valid, ", "))})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Inputs are the values for a method's inputs: the non-secret ones in
+// Values (they end up in the connection's metadata) and the secret ones in
+// Secret (they end up in the credential store only).
+type Inputs struct {
+	Values map[string]string
+	Secret flows.Secret
+}
+
+// Get returns the value for key, secret or not.
+func (in Inputs) Get(key string) string {
+	if v := in.Values[key]; v != "" {
+		return strings.TrimSpace(v)
+	}
+	return in.Secret.Get(key)
+}
+
+func (in Inputs) keys() []string {
+	var ks []string
+	for k, v := range in.Values {
+		if v != "" {
+			ks = append(ks, k)
+		}
+	}
+	ks = append(ks, in.Secret.Keys()...)
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
+// Step is one thing the admin does in the provider's console.
+type Step struct {
+	Title  string // "Create a Machine to Machine application"
+	Detail string // how, in a sentence or two
+	URL    string // a deep link to the console page, when one exists
+}
