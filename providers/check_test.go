@@ -10,7 +10,9 @@ import (
 func TestEvaluate(t *testing.T) {
 	one := catalog.Need{Capability: "collect", Permission: catalog.Permission{Name: "read:logs"}}
 	two := catalog.Need{Capability: "collect", Permission: catalog.Permission{Name: "devices", Scopes: []string{"mobile", "chromeos"}}}
-	obs := func(id string, s Status) Observation { return Observation{Identifier: id, Status: s, Evidence: id + " " + string(s)} }
+	obs := func(id string, s Status) Observation {
+		return Observation{Identifier: id, Status: s, Evidence: id + " " + string(s)}
+	}
 	tests := []struct {
 		name string
 		need catalog.Need

@@ -328,7 +328,6 @@ func encodeKey(k *ecdsa.PrivateKey) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
-
 // newCertificates makes a certificate authority and a server certificate
 // for names plus localhost and the loopback addresses.
 func newCertificates(names []string) (*x509.Certificate, []byte, tls.Certificate, error) {
