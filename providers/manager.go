@@ -89,15 +89,25 @@ type Plan struct {
 // Key returns the store key of the planned connection.
 func (p Plan) Key() flows.Key { return flows.Key{Provider: p.Provider.ID(), Name: p.Name} }
 
+// Lookup returns the implementation and the catalog entry of a provider,
+// or an error that says which providers exist and which can be set up.
+func (m *Manager) Lookup(id string) (Provider, catalog.Provider, error) {
+	cp, ok := m.Catalog.Provider(id)
+	if !ok {
+		return nil, cp, Usagef("unknown provider %q (valid: %s)", id, strings.Join(m.Catalog.IDs(), ", "))
+	}
+	p, ok := m.Provider(id)
+	if !ok {
+		return nil, cp, fmt.Errorf("%s: %w (tether can set up: %s)", cp.Name, ErrNotImplemented, strings.Join(m.implemented(), ", "))
+	}
+	return p, cp, nil
+}
+
 // Plan validates req without any network call.
 func (m *Manager) Plan(req SetupRequest) (Plan, error) {
-	cp, ok := m.Catalog.Provider(req.Provider)
-	if !ok {
-		return Plan{}, Usagef("unknown provider %q (valid: %s)", req.Provider, strings.Join(m.Catalog.IDs(), ", "))
-	}
-	p, ok := m.Provider(req.Provider)
-	if !ok {
-		return Plan{}, fmt.Errorf("%s: %w (tether can set up: %s)", cp.Name, ErrNotImplemented, strings.Join(m.implemented(), ", "))
+	p, cp, err := m.Lookup(req.Provider)
+	if err != nil {
+		return Plan{}, err
 	}
 	if err := flows.ValidName(req.Name); err != nil {
 		return Plan{}, &UsageError{Msg: err.Error()}
@@ -234,8 +244,8 @@ func (m *Manager) Verify(ctx context.Context, conn Connection, r Reporter) Resul
 }
 
 // VerifyAll verifies conns concurrently. reporter(i) receives the checks
-// of conns[i].
-func (m *Manager) VerifyAll(ctx context.Context, conns []Connection, reporter func(i int) Reporter) []Result {
+// of conns[i], and done(i, result), if not nil, is called as each ends.
+func (m *Manager) VerifyAll(ctx context.Context, conns []Connection, reporter func(i int) Reporter, done func(int, Result)) []Result {
 	results := make([]Result, len(conns))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -246,6 +256,9 @@ func (m *Manager) VerifyAll(ctx context.Context, conns []Connection, reporter fu
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			results[i] = m.Verify(ctx, c, reporter(i))
+			if done != nil {
+				done(i, results[i])
+			}
 		}()
 	}
 	wg.Wait()
@@ -343,8 +356,9 @@ func (m *Manager) warnExpiry(conn Connection, r Reporter) {
 // are still right.
 func (m *Manager) record(conn Connection, col *collector, err error) Result {
 	col.mu.Lock()
-	res := Result{Connection: conn, VerifiedAt: m.now().UTC(), Checks: slices.Clone(col.checks), Warnings: slices.Clone(col.warnings), Err: err}
+	res := Result{Connection: conn, VerifiedAt: m.now().UTC().Truncate(time.Second), Checks: slices.Clone(col.checks), Warnings: slices.Clone(col.warnings), Err: err}
 	col.mu.Unlock()
+	sortChecks(m.Catalog, conn, res.Checks)
 	res.Summary = Summarize(res.Checks)
 	v := &flows.Verification{At: res.VerifiedAt, Verdict: string(res.Verdict()), Counts: map[string]int{}, Missing: res.Summary.Missing}
 	for s, n := range res.Summary.Counts {
@@ -364,6 +378,24 @@ func (m *Manager) record(conn Connection, col *collector, err error) Result {
 		res.Warnings = append(res.Warnings, "could not record the verification: "+uerr.Error())
 	}
 	return res
+}
+
+// sortChecks puts checks in catalog order: needs first, in the order the
+// capabilities list them, then excess grants, each group stable.
+func sortChecks(cat *catalog.Catalog, conn Connection, checks []Check) {
+	order := map[string]int{}
+	if cp, ok := cat.Provider(conn.Provider); ok {
+		for i, n := range cp.Needs(conn.Capabilities) {
+			order[n.Permission.Name] = i
+		}
+	}
+	rank := func(c Check) int {
+		if i, ok := order[c.Permission]; ok && c.Status != Excess {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(checks, func(a, b Check) int { return rank(a) - rank(b) })
 }
 
 // Connections returns the stored connections.

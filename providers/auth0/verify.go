@@ -125,13 +125,44 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret
 	}
 	granted, source := grantedScopes(tok)
 
-	answers := p.runProbes(ctx, t, tok.AccessToken, p.cat.Scopes(conn.Capabilities), r)
-	for _, n := range needs {
-		var obs []providers.Observation
-		for _, scope := range n.Permission.Identifiers() {
-			obs = append(obs, observe(scope, slices.Contains(granted, scope), source, answers[scope]))
+	// Report each need as soon as the probes of all its scopes answered.
+	var mu sync.Mutex
+	answers := map[string]answer{}
+	reported := make([]bool, len(needs))
+	onAnswer := func(scope string, a answer) {
+		mu.Lock()
+		defer mu.Unlock()
+		answers[scope] = a
+		for i, n := range needs {
+			if reported[i] {
+				continue
+			}
+			var obs []providers.Observation
+			for _, id := range n.Permission.Identifiers() {
+				a, ok := answers[id]
+				if !ok {
+					obs = nil
+					break
+				}
+				obs = append(obs, observe(id, slices.Contains(granted, id), source, a))
+			}
+			if obs != nil {
+				reported[i] = true
+				r.Check(providers.Evaluate(n, obs, fixFor(n, clientID), fixURL))
+			}
 		}
-		r.Check(providers.Evaluate(n, obs, fixFor(n, clientID), fixURL))
+	}
+	p.runProbes(ctx, t, tok.AccessToken, p.cat.Scopes(conn.Capabilities), r, onAnswer)
+	for i, n := range needs {
+		if !reported[i] { // a scope with no probe: Evaluate says it was not checked
+			var obs []providers.Observation
+			for _, id := range n.Permission.Identifiers() {
+				if a, ok := answers[id]; ok {
+					obs = append(obs, observe(id, slices.Contains(granted, id), source, a))
+				}
+			}
+			r.Check(providers.Evaluate(n, obs, fixFor(n, clientID), fixURL))
+		}
 	}
 	for _, e := range providers.ExcessGrants(p.cat, conn.Capabilities, granted) {
 		r.Check(excessCheck(e, source, clientID, fixURL))
@@ -162,16 +193,9 @@ func excessCheck(e providers.ExcessGrant, source, clientID, fixURL string) provi
 	return c
 }
 
-// runProbes probes every scope in scopes concurrently and returns the
-// answers by scope. The user-logs probe waits for the users probe's id.
-func (p *Provider) runProbes(ctx context.Context, t tenant, token string, scopes []string, r providers.Reporter) map[string]answer {
-	var mu sync.Mutex
-	answers := map[string]answer{}
-	set := func(scope string, a answer) {
-		mu.Lock()
-		answers[scope] = a
-		mu.Unlock()
-	}
+// runProbes probes every scope in scopes concurrently, calling onAnswer as
+// each answers. The user-logs probe waits for the users probe's id.
+func (p *Provider) runProbes(ctx context.Context, t tenant, token string, scopes []string, r providers.Reporter, onAnswer func(scope string, a answer)) {
 	users := make(chan answer, 1)
 	var wg sync.WaitGroup
 	for _, pr := range probes {
@@ -185,7 +209,7 @@ func (p *Provider) runProbes(ctx context.Context, t tenant, token string, scopes
 			if strings.Contains(path, "{user}") {
 				u, ok := <-users
 				if !ok || u.userID == "" {
-					set(pr.scope, answer{skipped: "no user to read logs for (GET " + strings.Replace(path, "{user}", "…", 1) + " not run)"})
+					onAnswer(pr.scope, answer{skipped: "no user to read logs for (GET " + strings.Replace(path, "{user}", "…", 1) + " not run)"})
 					return
 				}
 				path = strings.Replace(path, "{user}", url.PathEscape(u.userID), 1)
@@ -194,14 +218,13 @@ func (p *Provider) runProbes(ctx context.Context, t tenant, token string, scopes
 			if pr.scope == "read:users" {
 				users <- a
 			}
-			set(pr.scope, a)
+			onAnswer(pr.scope, a)
 		}()
 	}
 	if !slices.Contains(scopes, "read:users") {
 		close(users)
 	}
 	wg.Wait()
-	return answers
 }
 
 // maxRetries and maxWait bound the waiting on a rate-limited probe.

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/sandbox"
+	"github.com/tetherdev/tether/ui/plain"
+)
+
+// app is the factory every command draws from: the streams, the global
+// flags, and what is built from them on first use (the catalog, the
+// sandbox, the stores, the Manager).
+type app struct {
+	ios *plain.IOStreams
+
+	// Global flags.
+	sandbox     bool
+	sandboxDeny []string
+	storeFlag   string
+
+	mu      sync.Mutex
+	cat     *catalog.Catalog
+	sb      *sandbox.Sandbox
+	manager *providers.Manager
+	stores  map[flows.StoreKind]flows.Store
+}
+
+func (a *app) catalog() (*catalog.Catalog, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cat == nil {
+		c, err := catalog.Default()
+		if err != nil {
+			return nil, err
+		}
+		a.cat = c
+	}
+	return a.cat, nil
+}
+
+// configDir is where metadata lives: the sandbox has a directory of its
+// own, so that a demo never touches real connections.
+func (a *app) configDir() (string, error) {
+	dir, err := flows.DefaultConfigDir()
+	if err != nil {
+		return "", err
+	}
+	if a.sandbox {
+		return filepath.Join(dir, "sandbox"), nil
+	}
+	return dir, nil
+}
+
+// storeKind is where new credentials go: --store, then TETHER_STORE, then
+// the keyring.
+func (a *app) storeKind() (flows.StoreKind, error) {
+	v := a.storeFlag
+	if v == "" {
+		v = os.Getenv("TETHER_STORE")
+	}
+	if v == "" {
+		return flows.StoreKeyring, nil
+	}
+	k, err := flows.ParseStoreKind(v)
+	if err != nil {
+		return "", &providers.UsageError{Msg: err.Error()}
+	}
+	return k, nil
+}
+
+func (a *app) keyringNotice(msg string) {
+	fmt.Fprintln(a.ios.Stderr(), "tether: "+msg)
+}
+
+// store opens the credential store of a kind once.
+func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.stores[kind]; ok {
+		return s, nil
+	}
+	dir, err := a.configDir()
+	if err != nil {
+		return nil, err
+	}
+	var s flows.Store
+	switch {
+	case a.sandbox:
+		kr := flows.NewKeyringStore("tether-sandbox")
+		kr.Timeout, kr.OnWait = 5*time.Second, a.keyringNotice
+		file := func() (flows.Store, error) {
+			return flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), filepath.Join(dir, "age-identity.txt"))
+		}
+		switch kind {
+		case flows.StoreKeyring:
+			s = &sandbox.Store{Keyring: kr, File: file}
+		default:
+			if s, err = file(); err != nil {
+				return nil, err
+			}
+		}
+	case kind == flows.StoreKeyring:
+		kr := flows.NewKeyringStore("tether")
+		kr.OnWait = a.keyringNotice
+		s = kr
+	default:
+		if pass := os.Getenv("TETHER_PASSPHRASE"); pass != "" {
+			s, err = flows.OpenFileStoreWithPassphrase(filepath.Join(dir, "credentials"), pass)
+		} else {
+			id := os.Getenv("TETHER_AGE_IDENTITY")
+			if id == "" {
+				id = filepath.Join(dir, "age-identity.txt")
+			}
+			s, err = flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), id)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if a.stores == nil {
+		a.stores = map[flows.StoreKind]flows.Store{}
+	}
+	a.stores[kind] = s
+	return s, nil
+}
+
+// managerFor builds the Manager. withProviders starts what the providers
+// need (the sandbox's emulators); commands that only read metadata pass
+// false.
+func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
+	cat, err := a.catalog()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := a.configDir()
+	if err != nil {
+		return nil, err
+	}
+	kind, err := a.storeKind()
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
+		return a.manager, nil
+	}
+	m := &providers.Manager{Catalog: cat, Config: flows.Config{Dir: dir}, Store: a.store, StoreKind: kind}
+	if withProviders {
+		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
+		if a.sandbox {
+			deny, err := sandbox.ParseDeny(cat, a.sandboxDeny)
+			if err != nil {
+				return nil, &providers.UsageError{Msg: err.Error()}
+			}
+			sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny})
+			if err != nil {
+				return nil, err
+			}
+			a.sb = sb
+			env.HTTP = sb.HTTPClient()
+		}
+		a0, err := auth0.New(cat, env)
+		if err != nil {
+			return nil, err
+		}
+		m.Providers = []providers.Provider{a0}
+	}
+	a.manager = m
+	return m, nil
+}
+
+// sandboxDefaults returns the demo tenant's inputs in sandbox mode.
+func (a *app) sandboxDefaults(provider string) map[string]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sb == nil {
+		return nil
+	}
+	return a.sb.Defaults(provider)
+}
+
+func (a *app) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.sb != nil {
+		_ = a.sb.Close()
+	}
+}
+
+// userAgent names tether in every request, as API providers ask clients to.
+type userAgent struct{ next http.RoundTripper }
+
+func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", "tether/"+versionString())
+	return u.next.RoundTrip(r)
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	return "dev"
+}
+
+// ctxErr prefers the context's error, so an interrupt reads as one.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

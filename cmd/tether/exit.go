@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/ui/plain"
+)
+
+// Exit codes, documented in the README. They are decided here and nowhere
+// else.
+const (
+	exitOK        = 0   // every needed permission granted
+	exitMissing   = 1   // something needed is missing
+	exitUsage     = 2   // usage or configuration error
+	exitNoVerdict = 3   // no verdict: network, authentication, rate limit
+	exitInterrupt = 130 // interrupted (ctrl+c)
+)
+
+// exitCode maps an error from a command to the process's exit code.
+func exitCode(err error) int {
+	var (
+		verdict  *providers.VerdictError
+		usage    *providers.UsageError
+		input    *providers.InputError
+		unknown  *catalog.UnknownCapabilityError
+		store    *flows.StoreUnavailableError
+		config   *flows.ConfigError
+		flagErr  *flagError
+		signIn   *providers.SignInError
+		network  *flows.NetworkError
+		timeout  *flows.TimeoutError
+		tokenErr *flows.TokenError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &verdict):
+		if verdict.Verdict == providers.VerdictMissing {
+			return exitMissing
+		}
+		return exitNoVerdict
+	case errors.Is(err, context.Canceled):
+		return exitInterrupt
+	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &unknown), errors.As(err, &flagErr),
+		errors.As(err, &store), errors.As(err, &config), errors.Is(err, providers.ErrNotImplemented),
+		errors.Is(err, plain.ErrAborted):
+		return exitUsage
+	case errors.As(err, &signIn), errors.As(err, &network), errors.As(err, &timeout), errors.As(err, &tokenErr):
+		return exitNoVerdict
+	}
+	return exitNoVerdict
+}
+
+// flagError is a command-line parsing error from cobra.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+// silentError has already been reported on stdout (a verification's
+// checks); only its exit code is left to give.
+type silentError struct{ err error }
+
+func (e *silentError) Error() string { return e.err.Error() }
+func (e *silentError) Unwrap() error { return e.err }
+
+// printError writes err to w as one line per error it joins, prefixed
+// "tether:", with a hint for usage errors.
+func printError(w io.Writer, err error) {
+	var silent *silentError
+	if errors.As(err, &silent) {
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(w, "tether: interrupted")
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	for _, l := range lines {
+		fmt.Fprintln(w, "tether: "+l)
+	}
+	var flagErr *flagError
+	if errors.As(err, &flagErr) {
+		fmt.Fprintln(w, "tether: run tether --help for usage")
+	}
+}

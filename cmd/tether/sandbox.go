@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/providers/sandbox"
+	"github.com/tetherdev/tether/ui/plain"
+)
+
+type sandboxOptions struct {
+	listen string
+	json   bool
+}
+
+func newSandboxCmd(a *app) *cobra.Command {
+	opts := &sandboxOptions{}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run the provider emulators as a server, for other clients to use",
+		Long: `Run the provider emulators on loopback, each behind TLS with a certificate
+authority made at start, and print for each provider its endpoints, its demo
+credentials and the CA certificate, until stopped (ctrl+c).
+
+Clients other than tether trust the printed CA and either call the address
+directly (it serves the demo tenant) or resolve the tenant's host name to it.
+--sandbox-deny applies here too.`,
+		Example: `  tether sandbox --listen 127.0.0.1:8443
+  tether sandbox --json > sandbox.json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return sandboxRun(cmd.Context(), a, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.listen, "listen", "127.0.0.1:0", "the address to listen on, as `HOST:PORT` (port 0 picks free ports; else consecutive ports from it)")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print the endpoints as one JSON document")
+	return cmd
+}
+
+type sandboxEndpoint struct {
+	Provider string            `json:"provider"`
+	URL      string            `json:"url"`
+	Hosts    []string          `json:"hosts"`
+	Method   string            `json:"method"`
+	Demo     map[string]string `json:"demo"`
+}
+
+type sandboxDocument struct {
+	Emulators []sandboxEndpoint `json:"emulators"`
+	CA        string            `json:"ca_pem"`
+}
+
+func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
+	cat, err := a.catalog()
+	if err != nil {
+		return err
+	}
+	deny, err := sandbox.ParseDeny(cat, a.sandboxDeny)
+	if err != nil {
+		return &providers.UsageError{Msg: err.Error()}
+	}
+	a.sandbox = true
+	dir, err := a.configDir()
+	if err != nil {
+		return err
+	}
+	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny, Listen: opts.listen})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	doc := sandboxDocument{CA: string(sb.CAPEM())}
+	for _, e := range sb.Emulators {
+		doc.Emulators = append(doc.Emulators, sandboxEndpoint{Provider: e.Provider, URL: "https://" + e.Addr,
+			Hosts: e.Hosts, Method: e.DemoMethod, Demo: e.Demo})
+	}
+	out := a.ios.Stdout()
+	if opts.json {
+		if err := plain.WriteJSON(a.ios.Out, doc); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range doc.Emulators {
+			fmt.Fprintf(out, "%s  %s\n", e.Provider, e.URL)
+			fmt.Fprintf(out, "  answers for  %s\n", strings.Join(e.Hosts, ", "))
+			fmt.Fprintf(out, "  demo (%s):\n", e.Method)
+			for _, k := range []string{"domain", "client_id", "client_secret"} {
+				if v := e.Demo[k]; v != "" {
+					fmt.Fprintf(out, "    %-14s %s\n", k, v)
+				}
+			}
+			if e.Provider == "auth0" {
+				fmt.Fprintf(out, "  try:  curl --cacert ca.pem %s/oauth/token -d grant_type=client_credentials -d client_id=%s -d client_secret=%s -d audience=https://%s/api/v2/\n",
+					e.URL, e.Demo["client_id"], e.Demo["client_secret"], e.Demo["domain"])
+			}
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "CA certificate (save as ca.pem):\n%s\n", doc.CA)
+	}
+	fmt.Fprintln(a.ios.Stderr(), "sandbox running; ctrl+c stops it")
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/ui/plain"
+)
+
+type setupOptions struct {
+	provider     string
+	name         string
+	method       string
+	capabilities []string
+	set          []string
+	secretStdin  bool
+	noInput      bool
+}
+
+func newSetupCmd(a *app) *cobra.Command {
+	opts := &setupOptions{}
+	cmd := &cobra.Command{
+		Use:   "setup PROVIDER",
+		Short: "Connect a provider: sign in, store the credential, verify every permission",
+		Long: `Connect a provider: what to grant, where to create it in the provider's console,
+the sign-in, and a check of every permission the enabled capabilities need.
+
+Inputs come from --set KEY=VALUE, secrets from stdin with --secret-stdin (never
+from the command line). On a terminal, tether asks for what is missing; without
+one, or with --no-input, a missing input is an error naming the flag to pass.
+In --sandbox mode every input defaults to the demo tenant's value.`,
+		Example: `  tether --sandbox setup auth0
+  tether setup auth0 --name prod --set domain=acme.us.auth0.com --set client_id=2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT --secret-stdin < secret.txt
+  tether setup auth0 --method private-key-jwt --set domain=acme.us.auth0.com --set client_id=… --secret-stdin < key.pem`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.provider = args[0]
+			return setupRun(cmd.Context(), a, opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.name, "name", "default", "a name for this connection, to keep several per provider")
+	f.StringVar(&opts.method, "method", "", "how to connect (see the provider's methods in the help of its errors); the first by default")
+	f.StringSliceVar(&opts.capabilities, "with", nil, "optional capabilities to enable, as `CAP[,CAP]` (tether catalog PROVIDER lists them)")
+	f.StringArrayVar(&opts.set, "set", nil, "an input, as `KEY=VALUE` (repeatable)")
+	f.BoolVar(&opts.secretStdin, "secret-stdin", false, "read the method's secret (client secret, private key, token) from stdin")
+	f.BoolVar(&opts.noInput, "no-input", false, "never prompt; fail on a missing input instead")
+	return cmd
+}
+
+func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
+	m, err := a.managerFor(true)
+	if err != nil {
+		return err
+	}
+	p, cp, err := m.Lookup(opts.provider)
+	if err != nil {
+		return err
+	}
+	method, err := providers.FindMethod(p, opts.method)
+	if err != nil {
+		return err
+	}
+	if err := flows.ValidName(opts.name); err != nil {
+		return &providers.UsageError{Msg: err.Error()}
+	}
+	if _, err := cp.Normalize(opts.capabilities); err != nil {
+		return &providers.UsageError{Msg: err.Error()}
+	}
+	in, err := collectInputs(a, opts, method, func(in providers.Inputs) []providers.Step { return p.Steps(method, in) })
+	if err != nil {
+		return err
+	}
+	plan, err := m.Plan(providers.SetupRequest{Provider: opts.provider, Name: opts.name, Method: method.ID,
+		Capabilities: opts.capabilities, Inputs: in})
+	if err != nil {
+		return err
+	}
+
+	stderr := a.ios.Stderr()
+	events := func(e flows.Event) {
+		if pr, ok := e.(flows.Progress); ok {
+			fmt.Fprintln(stderr, "→ "+pr.Message)
+		}
+	}
+	header := plain.Header(providers.Connection{Provider: p.ID(), Name: opts.name, Tenant: plan.Inputs.Get("domain"),
+		Settings: plan.Inputs.Values}, method.Name)
+	stream := plain.NewStream(a.ios.Stdout(), []string{header}, []int{plain.PermissionWidth(cp, plan.Capabilities)})
+	res, err := m.Setup(ctx, plan, events, stream.Reporter(0))
+	if err != nil {
+		return ctxErr(ctx, err)
+	}
+	verb := "saved"
+	if res.Replaced {
+		verb = "replaced"
+	}
+	stream.Done(0,
+		"",
+		fmt.Sprintf("%-10s %s", verb, res.Location),
+		fmt.Sprintf("%-10s %s", "re-verify", reverifyCommand(a, res.Connection)),
+		plain.SummaryLine([]providers.Result{res.Verification}))
+	if v := res.Verification.Verdict(); v != providers.VerdictOK {
+		return &silentError{&providers.VerdictError{Verdict: v}}
+	}
+	return nil
+}
+
+func reverifyCommand(a *app, c providers.Connection) string {
+	cmd := "tether verify " + c.Key().String()
+	if a.sandbox {
+		cmd = "tether --sandbox verify " + c.Key().String()
+	}
+	return cmd
+}
+
+// collectInputs gathers the method's inputs: --set, the secret from
+// stdin, the sandbox's demo values, and, on a terminal, prompts for the
+// rest. Secrets are refused on the command line, where shells and process
+// lists would keep them.
+func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(providers.Inputs) []providers.Step) (providers.Inputs, error) {
+	values := map[string]string{}
+	secrets := map[string]string{}
+	for _, kv := range opts.set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return providers.Inputs{}, &flagError{fmt.Errorf("--set %q: want KEY=VALUE, like domain=acme.us.auth0.com", kv)}
+		}
+		in, ok := m.Input(k)
+		if ok && in.Secret {
+			return providers.Inputs{}, providers.Usagef("%s is a secret: pass it on stdin with --secret-stdin, not with --set, where the shell history and the process list would keep it", k)
+		}
+		if ok && v != "" && in.Validate != nil {
+			if err := in.Validate(v); err != nil {
+				return providers.Inputs{}, &providers.InputError{Key: k, Label: in.Label, Err: err}
+			}
+		}
+		values[k] = v
+	}
+	if opts.secretStdin {
+		secretInputs := m.SecretInputs()
+		if len(secretInputs) != 1 {
+			return providers.Inputs{}, providers.Usagef("method %s takes no secret on stdin", m.ID)
+		}
+		data, err := io.ReadAll(io.LimitReader(a.ios.In, 1<<20))
+		if err != nil {
+			return providers.Inputs{}, fmt.Errorf("reading the secret from stdin: %w", err)
+		}
+		s := string(data)
+		if !secretInputs[0].Multiline {
+			s = strings.TrimSpace(s)
+		}
+		if strings.TrimSpace(s) == "" {
+			return providers.Inputs{}, providers.Usagef("--secret-stdin: stdin was empty; pipe the %s into tether", strings.ToLower(secretInputs[0].Label))
+		}
+		secrets[secretInputs[0].Key] = s
+	}
+	if a.sandbox {
+		demo := a.sandboxDefaults(opts.provider)
+		for _, in := range m.Inputs {
+			dst := values
+			if in.Secret {
+				dst = secrets
+			}
+			if _, given := dst[in.Key]; !given && demo[in.Key] != "" && !in.Optional {
+				dst[in.Key] = demo[in.Key]
+			}
+		}
+	}
+	var prompter *plain.Prompter
+	for _, in := range m.Inputs {
+		if in.Optional || values[in.Key] != "" || secrets[in.Key] != "" {
+			continue
+		}
+		if opts.noInput || !a.ios.CanPrompt() {
+			return providers.Inputs{}, missingInput(in)
+		}
+		if prompter == nil {
+			prompter = plain.NewPrompter(a.ios)
+			fmt.Fprint(a.ios.Stderr(), plain.Steps(steps(providers.Inputs{Values: values})))
+		}
+		v, err := prompter.Ask(in)
+		if err != nil {
+			return providers.Inputs{}, err
+		}
+		if in.Secret {
+			secrets[in.Key] = v
+		} else {
+			values[in.Key] = v
+		}
+	}
+	return providers.Inputs{Values: maps.Clone(values), Secret: flows.NewSecret(secrets)}, nil
+}
+
+func missingInput(in providers.Input) error {
+	if in.Secret {
+		return providers.Usagef("missing %s (%s): pipe it into tether with --secret-stdin", in.Key, strings.ToLower(in.Label))
+	}
+	example := in.Placeholder
+	if example == "" {
+		example = "VALUE"
+	}
+	return providers.Usagef("missing %s (%s): pass --set %s=%s", in.Key, strings.ToLower(in.Label), in.Key, example)
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/ui/plain"
+)
+
+type verifyOptions struct {
+	refs []string
+	json bool
+}
+
+func newVerifyCmd(a *app) *cobra.Command {
+	opts := &verifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify [PROVIDER[/NAME]]...",
+		Short: "Re-verify stored connections: every permission, with evidence",
+		Long: `Re-verify stored connections concurrently, printing each check as it finishes.
+
+Exit status: 0 when every needed permission is granted, 1 when something needed
+is missing, 3 when a verdict could not be reached (network, authentication,
+rate limit), 2 for usage or configuration errors.`,
+		Example: `  tether verify
+  tether verify auth0/prod okta
+  tether verify --json | jq '.connections[] | select(.ok | not)'`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.refs = args
+			return verifyRun(cmd.Context(), a, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON document (stable: fields may be added, none renamed)")
+	return cmd
+}
+
+func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
+	m, err := a.managerFor(true)
+	if err != nil {
+		return err
+	}
+	conns, err := m.Resolve(opts.refs)
+	if err != nil {
+		return err
+	}
+	if len(conns) == 0 {
+		return providers.Usagef("no connections yet: tether setup PROVIDER creates one (tether status lists them)")
+	}
+	var results []providers.Result
+	if opts.json {
+		results = m.VerifyAll(ctx, conns, func(int) providers.Reporter { return discard{} }, nil)
+		if err := plain.WriteJSON(a.ios.Out, plain.NewVerifyDocument(results)); err != nil {
+			return err
+		}
+	} else {
+		headers := make([]string, len(conns))
+		widths := make([]int, len(conns))
+		for i, c := range conns {
+			headers[i] = plain.Header(c, methodName(m, c))
+			cp, _ := m.Catalog.Provider(c.Provider)
+			widths[i] = plain.PermissionWidth(cp, c.Capabilities)
+		}
+		stream := plain.NewStream(a.ios.Stdout(), headers, widths)
+		stream.Start()
+		results = m.VerifyAll(ctx, conns, stream.Reporter, func(i int, _ providers.Result) { stream.Done(i) })
+		_, _ = a.ios.Stdout().Write([]byte(plain.SummaryLine(results) + "\n"))
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	worst := providers.VerdictOK
+	for _, r := range results {
+		switch r.Verdict() {
+		case providers.VerdictMissing:
+			worst = providers.VerdictMissing
+		case providers.VerdictNone:
+			if worst == providers.VerdictOK {
+				worst = providers.VerdictNone
+			}
+		}
+	}
+	if worst != providers.VerdictOK {
+		return &silentError{&providers.VerdictError{Verdict: worst}}
+	}
+	return nil
+}
+
+// methodName returns the display name of a connection's method.
+func methodName(m *providers.Manager, c providers.Connection) string {
+	if p, ok := m.Provider(c.Provider); ok {
+		if method, err := providers.FindMethod(p, c.Method); err == nil {
+			return method.Name
+		}
+	}
+	return c.Method
+}
+
+type discard struct{}
+
+func (discard) Check(providers.Check) {}
+func (discard) Warn(string)           {}
