@@ -28,6 +28,9 @@ type app struct {
 	sandboxDeny []string
 	storeFlag   string
 
+	// sandboxOptions replaces the sandbox's demo tenants (tests).
+	sandboxOptions *sandbox.Options
+
 	mu      sync.Mutex
 	cat     *catalog.Catalog
 	sb      *sandbox.Sandbox
@@ -163,7 +166,11 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			if err != nil {
 				return nil, &providers.UsageError{Msg: err.Error()}
 			}
-			sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny})
+			opts := sandbox.Options{Dir: dir, Deny: deny}
+			if a.sandboxOptions != nil {
+				opts = *a.sandboxOptions
+			}
+			sb, err := sandbox.Start(cat, opts)
 			if err != nil {
 				return nil, err
 			}

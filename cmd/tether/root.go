@@ -15,8 +15,12 @@ import (
 
 // run runs tether with args on ios and returns the exit code. No panic
 // gets past it: a bug ends with one line on stderr, not a stack trace.
-func run(ctx context.Context, args []string, ios *plain.IOStreams) (code int) {
-	a := &app{ios: ios}
+func run(ctx context.Context, args []string, ios *plain.IOStreams) int {
+	return runApp(ctx, &app{ios: ios}, args)
+}
+
+func runApp(ctx context.Context, a *app, args []string) (code int) {
+	ios := a.ios
 	defer a.close()
 	defer func() {
 		if r := recover(); r != nil {

@@ -84,10 +84,14 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 		return err
 	}
 
-	stderr := a.ios.Stderr()
-	events := func(e flows.Event) {
-		if pr, ok := e.(flows.Progress); ok {
-			fmt.Fprintln(stderr, "→ "+pr.Message)
+	// Progress is for people watching; a script's stderr gets only errors.
+	var events flows.Events
+	if a.ios.IsStderrTTY() {
+		stderr := a.ios.Stderr()
+		events = func(e flows.Event) {
+			if pr, ok := e.(flows.Progress); ok {
+				fmt.Fprintln(stderr, "→ "+pr.Message)
+			}
 		}
 	}
 	header := plain.Header(providers.Connection{Provider: p.ID(), Name: opts.name, Tenant: plan.Inputs.Get("domain"),

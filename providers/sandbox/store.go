@@ -62,4 +62,4 @@ func (s *Store) Load(ctx context.Context, k flows.Key) (flows.Secret, error) {
 	return s.current().Load(ctx, k)
 }
 func (s *Store) Delete(ctx context.Context, k flows.Key) error { return s.current().Delete(ctx, k) }
-func (s *Store) Location(k flows.Key) string                  { return s.current().Location(k) }
+func (s *Store) Location(k flows.Key) string                   { return s.current().Location(k) }
