@@ -104,11 +104,7 @@ func (s *KeyringStore) Probe(ctx context.Context) error {
 	}); err != nil {
 		return s.unavailable(err)
 	}
-	var got string
-	err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
-		got, err = kr.Get(s.Service, probeAccount)
-		return err
-	})
+	got, err := s.get(ctx, probeAccount)
 	if err != nil {
 		return s.unavailable(err)
 	}
@@ -163,13 +159,9 @@ func (s *KeyringStore) Save(ctx context.Context, k Key, sec Secret) error {
 }
 
 func (s *KeyringStore) Load(ctx context.Context, k Key) (Secret, error) {
-	var value string
-	err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
-		value, err = kr.Get(s.Service, k.String())
-		return err
-	})
+	value, err := s.get(ctx, k.String())
 	if err != nil {
-		return Secret{}, s.classify(err)
+		return Secret{}, err
 	}
 	if !strings.HasPrefix(value, manifestPrefix) {
 		return unseal([]byte(value))
@@ -180,16 +172,12 @@ func (s *KeyringStore) Load(ctx context.Context, k Key) (Secret, error) {
 	}
 	var blob []byte
 	for i := range m.count {
-		var chunk string
-		err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
-			chunk, err = kr.Get(s.Service, chunkAccount(k, m.slot, i))
-			return err
-		})
-		if errors.Is(err, keyring.ErrNotFound) {
+		chunk, err := s.get(ctx, chunkAccount(k, m.slot, i))
+		if errors.Is(err, ErrNotFound) {
 			return Secret{}, ErrCorrupt
 		}
 		if err != nil {
-			return Secret{}, s.classify(err)
+			return Secret{}, err
 		}
 		digest, rest, ok1 := strings.Cut(chunk, ":")
 		idx, payload, ok2 := strings.Cut(rest, ":")
@@ -246,13 +234,9 @@ func parseManifest(v string) (manifest, error) {
 // readManifest returns the manifest stored under k, the zero manifest when
 // the secret is not chunked, or ErrNotFound.
 func (s *KeyringStore) readManifest(ctx context.Context, k Key) (manifest, error) {
-	var value string
-	err := s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
-		value, err = kr.Get(s.Service, k.String())
-		return err
-	})
+	value, err := s.get(ctx, k.String())
 	if err != nil {
-		return manifest{}, s.classify(err)
+		return manifest{}, err
 	}
 	if !strings.HasPrefix(value, manifestPrefix) {
 		return manifest{}, nil
@@ -288,6 +272,14 @@ func (s *KeyringStore) sweep(ctx context.Context, k Key, old manifest, keepSlot 
 
 func chunkAccount(k Key, slot string, i int) string {
 	return k.String() + "#" + slot + strconv.Itoa(i)
+}
+
+func (s *KeyringStore) get(ctx context.Context, account string) (value string, err error) {
+	err = s.call(ctx, "reading from the keyring", func(kr Keyring) (err error) {
+		value, err = kr.Get(s.Service, account)
+		return err
+	})
+	return value, s.classify(err)
 }
 
 func (s *KeyringStore) set(ctx context.Context, account, value string) error {
@@ -376,7 +368,7 @@ func (s *KeyringStore) classify(err error) error {
 // unavailable explains why the keyring cannot be used, and the two ways out.
 func (s *KeyringStore) unavailable(err error) error {
 	var sue *StoreUnavailableError
-	if errors.As(err, &sue) {
+	if errors.As(err, &sue) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	return &StoreUnavailableError{
