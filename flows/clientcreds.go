@@ -175,7 +175,7 @@ func (a Assertion) Sign(clientID string) (string, error) {
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(alg), Key: a.Key}, opts)
 	if err != nil {
-		return "", fmt.Errorf("signing a client assertion with %s: %w", alg, err)
+		return "", fmt.Errorf("cannot sign a client assertion with %s using this key (an RSA key signs RS*/PS*, an EC key ES*): %w", alg, err)
 	}
 	now := time.Now
 	if a.Now != nil {

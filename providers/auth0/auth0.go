@@ -9,6 +9,7 @@ package auth0
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net"
@@ -102,7 +103,7 @@ func (p *Provider) Methods() []providers.Method {
 			Inputs: []providers.Input{domainInput, clientIDInput, {
 				Key: InputPrivateKey, Label: "Private key (PEM)", Secret: true, Multiline: true,
 				Help:     "the private half of the key registered under the application's Credentials tab",
-				Validate: func(s string) error { _, err := flows.ParsePrivateKeyPEM(s); return err },
+				Validate: validPrivateKey,
 			}, {
 				Key: InputSigningAlg, Label: "Signing algorithm", Optional: true,
 				Help:     "the algorithm chosen when the public key was registered: RS256 (default), RS384 or PS256",
@@ -181,6 +182,19 @@ func validClientSecret(s string) error {
 }
 
 var signingAlgs = []string{"RS256", "RS384", "PS256"}
+
+// validPrivateKey accepts an RSA private key in PEM: Auth0 verifies client
+// assertions signed with RS256, RS384 or PS256 only.
+func validPrivateKey(s string) error {
+	k, err := flows.ParsePrivateKeyPEM(s)
+	if err != nil {
+		return err
+	}
+	if _, ok := k.(*rsa.PrivateKey); !ok {
+		return errors.New("the private key is not RSA: Auth0 verifies client assertions signed with RS256, RS384 or PS256, which need an RSA key (openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048)")
+	}
+	return nil
+}
 
 func validAlg(s string) error {
 	if !slices.Contains(signingAlgs, strings.ToUpper(strings.TrimSpace(s))) {

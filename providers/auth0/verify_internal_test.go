@@ -1,6 +1,12 @@
 package auth0
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"strings"
@@ -132,5 +138,22 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(tt.h, now, tt.attempt); got != tt.want {
 			t.Errorf("%s: retryAfter = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestValidPrivateKeyWantsRSA(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(ec)
+	ecPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	if err := validPrivateKey(ecPEM); err == nil || !strings.Contains(err.Error(), "not RSA") {
+		t.Errorf("validPrivateKey(EC) = %v", err)
+	}
+	if err := validPrivateKey("CANARY not a key"); err == nil || strings.Contains(err.Error(), "CANARY") {
+		t.Errorf("validPrivateKey(garbage) = %v", err)
+	}
+	rk, _ := rsa.GenerateKey(rand.Reader, 2048)
+	der, _ = x509.MarshalPKCS8PrivateKey(rk)
+	if err := validPrivateKey(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))); err != nil {
+		t.Errorf("validPrivateKey(RSA) = %v", err)
 	}
 }

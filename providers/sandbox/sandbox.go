@@ -14,6 +14,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -298,7 +299,7 @@ func ParseDeny(cat *catalog.Catalog, values []string) (map[string][]string, erro
 // verifies in the next.
 func demoKey(dir string) (crypto.Signer, string, error) {
 	if dir == "" {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			return nil, "", err
 		}
@@ -312,7 +313,8 @@ func demoKey(dir string) (crypto.Signer, string, error) {
 		}
 		return k, string(data), nil
 	}
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	// RSA: Auth0 accepts RS256, RS384 and PS256 client assertions.
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, "", err
 	}
@@ -323,7 +325,7 @@ func demoKey(dir string) (crypto.Signer, string, error) {
 	return k, pemKey, nil
 }
 
-func encodeKey(k *ecdsa.PrivateKey) string {
+func encodeKey(k crypto.Signer) string {
 	der, _ := x509.MarshalPKCS8PrivateKey(k)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
