@@ -163,12 +163,12 @@ type SetupResult struct {
 // secret and the metadata, and verifies, reporting each check through r.
 // An existing connection with the same name is replaced only once the new
 // credential has been obtained and stored.
-func (m *Manager) Setup(ctx context.Context, plan Plan, events flows.Events, r Reporter) (SetupResult, error) {
+func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r Reporter) (SetupResult, error) {
 	store, err := m.ProbeStore(ctx)
 	if err != nil {
 		return SetupResult{}, err
 	}
-	conn, secret, err := plan.Provider.Connect(ctx, plan.Method, plan.Inputs, events)
+	conn, secret, err := plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
 	if err != nil {
 		return SetupResult{}, err
 	}

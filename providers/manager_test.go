@@ -33,9 +33,9 @@ func (f *fakeProvider) Methods() []Method {
 	}}}
 }
 func (f *fakeProvider) Steps(Method, Inputs) []Step { return nil }
-func (f *fakeProvider) Connect(_ context.Context, m Method, in Inputs, ev flows.Events) (Connection, flows.Secret, error) {
+func (f *fakeProvider) Connect(_ context.Context, m Method, in Inputs, io flows.Interaction) (Connection, flows.Secret, error) {
 	f.connects++
-	ev.Emit(flows.Progress{Message: "connecting"})
+	io.Events.Emit(flows.Progress{Message: "connecting"})
 	if f.connectErr != nil {
 		return Connection{}, flows.Secret{}, f.connectErr
 	}
@@ -156,7 +156,7 @@ func TestSetupProbesTheStoreFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.Setup(context.Background(), plan, nil, nopReporter{})
+	_, err = m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{})
 	var sue *flows.StoreUnavailableError
 	if !errors.As(err, &sue) || p.connects != 0 {
 		t.Errorf("Setup() = %v after %d sign-ins; want StoreUnavailableError before any", err, p.connects)
@@ -170,7 +170,7 @@ func TestSetupStoresAndRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := m.Setup(context.Background(), plan, nil, nopReporter{})
+	res, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestSetupStoresAndRecords(t *testing.T) {
 	// A failed re-setup keeps the old credential.
 	p.connectErr = &SignInError{Reason: "rejected"}
 	plan2, _ := m.Plan(request("other.us.auth0.com"))
-	if _, err := m.Setup(context.Background(), plan2, nil, nopReporter{}); err == nil {
+	if _, err := m.Setup(context.Background(), plan2, flows.Interaction{}, nopReporter{}); err == nil {
 		t.Fatal("Setup() with a refused sign-in succeeded")
 	}
 	f, _ = m.Config.Load()
@@ -200,7 +200,7 @@ func TestSetupStoresAndRecords(t *testing.T) {
 		t.Errorf("a failed setup replaced the connection: %+v", c)
 	}
 	p.connectErr = nil
-	res, err = m.Setup(context.Background(), plan2, nil, nopReporter{})
+	res, err = m.Setup(context.Background(), plan2, flows.Interaction{}, nopReporter{})
 	if err != nil || !res.Replaced || res.Connection.Tenant != "other.us.auth0.com" {
 		t.Errorf("replacing setup = %+v, %v", res, err)
 	}
@@ -210,7 +210,7 @@ func TestVerifyAccountsForEveryPermission(t *testing.T) {
 	p := &fakeProvider{}
 	m, store := newManager(t, p)
 	plan, _ := m.Plan(request("acme.us.auth0.com"))
-	if _, err := m.Setup(context.Background(), plan, nil, nopReporter{}); err != nil {
+	if _, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{}); err != nil {
 		t.Fatal(err)
 	}
 	conns, _ := m.Resolve([]string{"auth0/default"})
@@ -260,7 +260,7 @@ func TestResolveAndForget(t *testing.T) {
 		req := request("acme.us.auth0.com")
 		req.Name = name
 		plan, _ := m.Plan(req)
-		if _, err := m.Setup(context.Background(), plan, nil, nopReporter{}); err != nil {
+		if _, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{}); err != nil {
 			t.Fatal(err)
 		}
 	}

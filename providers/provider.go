@@ -30,10 +30,10 @@ type Provider interface {
 	// deep links built from the inputs known so far (which may be few).
 	Steps(m Method, in Inputs) []Step
 	// Connect signs in with m and inputs that Method.Validate accepted,
-	// reporting progress through events, and returns the connection's
-	// metadata (Provider, Method, Tenant and Settings filled in) and its
-	// secret. It stores nothing.
-	Connect(ctx context.Context, m Method, in Inputs, events flows.Events) (Connection, flows.Secret, error)
+	// talking to the admin through io (events, a browser, a pasted
+	// redirect), and returns the connection's metadata (Provider, Method,
+	// Tenant and Settings filled in) and its secret. It stores nothing.
+	Connect(ctx context.Context, m Method, in Inputs, io flows.Interaction) (Connection, flows.Secret, error)
 	// Verify checks every permission that conn's capabilities need and
 	// reports each check as soon as it is known, plus any excess grant.
 	// It returns an error only when it could not reach a verdict at all.

@@ -97,7 +97,7 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	header := plain.Header(providers.Connection{Provider: p.ID(), Name: opts.name, Tenant: plan.Inputs.Get("domain"),
 		Settings: plan.Inputs.Values}, method.Name)
 	stream := plain.NewStream(a.ios.Stdout(), []string{header}, []int{plain.PermissionWidth(cp, plan.Capabilities)})
-	res, err := m.Setup(ctx, plan, events, stream.Reporter(0))
+	res, err := m.Setup(ctx, plan, flows.Interaction{Events: events}, stream.Reporter(0))
 	if err != nil {
 		return ctxErr(ctx, err)
 	}

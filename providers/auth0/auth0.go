@@ -317,7 +317,8 @@ func (p *Provider) mint(ctx context.Context, t tenant, method string, settings m
 	return cc.Token(ctx, p.env.HTTP)
 }
 
-func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers.Inputs, events flows.Events) (providers.Connection, flows.Secret, error) {
+func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers.Inputs, io flows.Interaction) (providers.Connection, flows.Secret, error) {
+	events := io.Events
 	settings := map[string]string{}
 	for _, k := range []string{InputDomain, InputCustomDomain, InputClientID, InputSigningAlg} {
 		if v := in.Get(k); v != "" {

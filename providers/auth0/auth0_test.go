@@ -109,7 +109,7 @@ func connectAndVerify(t *testing.T, f fixture, m providers.Method, in providers.
 	if err := m.Validate(in); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	conn, secret, err := f.p.Connect(ctx, m, in, nil)
+	conn, secret, err := f.p.Connect(ctx, m, in, flows.Interaction{})
 	if err != nil {
 		t.Fatalf("Connect() = %v", err)
 	}
@@ -199,7 +199,7 @@ func TestConnectRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := start(t, tt.opts, providers.Env{})
-			_, _, err := f.p.Connect(context.Background(), method(t, f.p, auth0.MethodClientSecret), tt.in, nil)
+			_, _, err := f.p.Connect(context.Background(), method(t, f.p, auth0.MethodClientSecret), tt.in, flows.Interaction{})
 			if err == nil {
 				t.Fatal("Connect() = nil, want an error")
 			}
@@ -238,7 +238,7 @@ func TestGrantRestoredIsSeenOnRecheck(t *testing.T) {
 	f := start(t, auth0test.Options{Tenants: []auth0test.Tenant{tenant([]string{"read:users", "read:logs_users", "read:guardian_factors"})}}, providers.Env{})
 	ctx := context.Background()
 	m := method(t, f.p, auth0.MethodClientSecret)
-	conn, secret, err := f.p.Connect(ctx, m, secretInputs(nil), nil)
+	conn, secret, err := f.p.Connect(ctx, m, secretInputs(nil), flows.Interaction{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 			if err := m.Validate(in); err != nil {
 				t.Fatal(err)
 			}
-			conn, secret, err := f.p.Connect(context.Background(), m, in, nil)
+			conn, secret, err := f.p.Connect(context.Background(), m, in, flows.Interaction{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Connect() = %v, want %q", err, tt.wantErr)
