@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/fang"
 	"github.com/spf13/cobra"
 
+	"github.com/tetherdev/tether/ui"
 	"github.com/tetherdev/tether/ui/plain"
 )
 
@@ -67,6 +68,9 @@ Try it offline first: tether --sandbox setup auth0`,
 			a.ios.NoColor = a.ios.NoColor || a.noColorFlag(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.ios.IsStdinTTY() && a.ios.IsStdoutTTY() {
+				return runTUI(cmd.Context(), a, ui.Options{})
+			}
 			return cmd.Help()
 		},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/ui"
 	"github.com/tetherdev/tether/ui/plain"
 )
 
@@ -56,6 +57,10 @@ In --sandbox mode every input defaults to the demo tenant's value.`,
 }
 
 func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
+	// On a terminal, with nothing given on the command line, run the wizard.
+	if a.ios.IsStdinTTY() && a.ios.IsStdoutTTY() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 && opts.method == "" && len(opts.capabilities) == 0 {
+		return runTUI(ctx, a, ui.Options{Setup: opts.provider, Name: opts.name})
+	}
 	m, err := a.managerFor(true)
 	if err != nil {
 		return err

@@ -194,6 +194,32 @@ func (s *Sandbox) Defaults(provider string) map[string]string {
 	return nil
 }
 
+// Grant makes the demo tenant grant a permission it withholds, as an admin
+// would in the provider's console, so that the wizard's re-check can be
+// tried in the sandbox.
+func (s *Sandbox) Grant(cat *catalog.Catalog, provider, permission string) error {
+	cp, ok := cat.Provider(provider)
+	if !ok {
+		return fmt.Errorf("sandbox: unknown provider %q", provider)
+	}
+	perm, ok := cp.Permission(permission)
+	if !ok {
+		return fmt.Errorf("sandbox: %s has no permission %q", provider, permission)
+	}
+	switch provider {
+	case "auth0":
+		aud := "https://" + auth0test.DemoDomain + "/api/v2/"
+		scopes, _ := s.Auth0.Grant(auth0test.DemoDomain, auth0test.DemoClientID, aud)
+		for _, id := range perm.Identifiers() {
+			if !slices.Contains(scopes, id) {
+				scopes = append(scopes, id)
+			}
+		}
+		return s.Auth0.SetGrant(auth0test.DemoDomain, auth0test.DemoClientID, aud, scopes)
+	}
+	return fmt.Errorf("sandbox: %s is not emulated yet", provider)
+}
+
 // ErrNotEmulated means that a sandbox client tried to reach a host no
 // emulator answers for.
 var ErrNotEmulated = errors.New("not emulated by the sandbox")

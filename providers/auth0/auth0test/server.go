@@ -201,6 +201,25 @@ func (s *Server) SetGrant(domain, clientID, audience string, scopes []string) er
 	return fmt.Errorf("auth0test: no client %s in tenant %s", clientID, domain)
 }
 
+// Grant returns the scopes client clientID of tenant domain is granted for
+// audience, and whether it has a client grant for it.
+func (s *Server) Grant(domain, clientID, audience string) ([]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tenants {
+		if t.Domain != domain {
+			continue
+		}
+		for _, c := range t.Clients {
+			if c.ID == clientID {
+				scopes, ok := c.Grants[audience]
+				return slices.Clone(scopes), ok
+			}
+		}
+	}
+	return nil, false
+}
+
 // tenantFor finds the tenant a request's Host names. An IP address or
 // localhost reaches the first tenant, so that a client pointed at the
 // emulator's address works like one using a custom domain.

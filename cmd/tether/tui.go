@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/ui"
+)
+
+// tuiDeps wires the TUI to this process: the Manager, the sandbox's
+// conveniences, and a browser on this machine.
+func tuiDeps(ctx context.Context, a *app) (ui.Deps, error) {
+	m, err := a.managerFor(true)
+	if err != nil {
+		return ui.Deps{}, err
+	}
+	deps := ui.Deps{Manager: m, Sandbox: a.sandbox, Context: ctx,
+		Reverify: func(c providers.Connection) string { return reverifyCommand(a, c) }}
+	if a.sandbox {
+		deps.Defaults = a.sandboxDefaults
+		deps.SandboxFix = func(provider, permission string) error {
+			a.mu.Lock()
+			sb := a.sb
+			a.mu.Unlock()
+			return sb.Grant(m.Catalog, provider, permission)
+		}
+	}
+	return deps, nil
+}
+
+// runTUI runs the wizard on the terminal until the admin quits.
+func runTUI(ctx context.Context, a *app, opts ui.Options) error {
+	deps, err := tuiDeps(ctx, a)
+	if err != nil {
+		return err
+	}
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(a.ios.In), tea.WithOutput(a.ios.Out),
+		tea.WithEnvironment(a.ios.Environ)}
+	if a.ios.NoColor {
+		progOpts = append(progOpts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	_, err = tea.NewProgram(ui.New(deps, opts), progOpts...).Run()
+	if errors.Is(err, tea.ErrInterrupted) || errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return context.Canceled
+	}
+	return err
+}

@@ -1,0 +1,144 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
+)
+
+// Deps is what the TUI drives: the Manager (every provider, store and
+// record), and what differs between a local terminal and an SSH session.
+type Deps struct {
+	Manager *providers.Manager
+	// Browser opens links on the admin's machine; nil where none may be
+	// opened (an SSH session: the browser is on the client).
+	Browser flows.Opener
+	// Sandbox marks the sandbox, shown in the header.
+	Sandbox bool
+	// SandboxFix grants a withheld permission in the sandbox's demo tenant,
+	// as the admin would in the console (sandbox only; nil otherwise).
+	SandboxFix func(provider, permission string) error
+	// Defaults returns the demo tenant's inputs in the sandbox (nil
+	// otherwise), to prefill the credentials step.
+	Defaults func(provider string) map[string]string
+	// Reverify says the command that re-verifies a connection.
+	Reverify func(providers.Connection) string
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+	// Context ends every background job (the session's, over SSH).
+	Context context.Context
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d Deps) ctx() context.Context {
+	if d.Context != nil {
+		return d.Context
+	}
+	return context.Background()
+}
+
+// Common is the per-session state every screen shares: size, palette,
+// keys. There is one per program, so concurrent SSH sessions never share
+// anything mutable.
+type Common struct {
+	Width, Height int
+	Styles        *Styles
+	Keys          KeyMap
+	Deps          Deps
+	// Dark reports a dark terminal background.
+	Dark bool
+
+	jobs int
+}
+
+// nextJob returns a fresh job id.
+func (c *Common) nextJob() int {
+	c.jobs++
+	return c.jobs
+}
+
+// job streams the messages of one background task (a setup, a
+// verification) into the program: each message re-arms the wait.
+type job struct {
+	id  int
+	ch  chan tea.Msg
+	ctx context.Context
+}
+
+func newJob(ctx context.Context, id int) *job {
+	return &job{id: id, ch: make(chan tea.Msg, 64), ctx: ctx}
+}
+
+// send delivers msg unless the job's context has ended (the UI is gone).
+func (j *job) send(msg tea.Msg) {
+	select {
+	case j.ch <- msg:
+	case <-j.ctx.Done():
+	}
+}
+
+// wait is the command that receives the job's next message.
+func (j *job) wait() tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case msg, ok := <-j.ch:
+			if !ok {
+				return nil
+			}
+			return msg
+		case <-j.ctx.Done():
+			return nil
+		}
+	}
+}
+
+// Messages of background jobs. Each carries its job id, so a message from
+// a job the admin has left behind is ignored.
+type (
+	checkMsg struct {
+		job   int
+		index int // the connection, in a multi-connection verification
+		check providers.Check
+	}
+	warnMsg struct {
+		job   int
+		index int
+		text  string
+	}
+	eventMsg struct {
+		job   int
+		event flows.Event
+	}
+	setupDoneMsg struct {
+		job    int
+		result providers.SetupResult
+		err    error
+	}
+	verifyDoneMsg struct {
+		job    int
+		index  int
+		result providers.Result
+	}
+	jobEndMsg struct{ job int }
+)
+
+// reporter forwards a verification's findings to a job.
+type reporter struct {
+	j     *job
+	index int
+}
+
+func (r reporter) Check(c providers.Check) { r.j.send(checkMsg{job: r.j.id, index: r.index, check: c}) }
+func (r reporter) Warn(w string)           { r.j.send(warnMsg{job: r.j.id, index: r.index, text: w}) }
+
+func flowsKey(provider, name string) flows.Key { return flows.Key{Provider: provider, Name: name} }

@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+type page int
+
+const (
+	pageHome page = iota
+	pageSetup
+	pageVerify
+)
+
+// Options choose where the TUI starts.
+type Options struct {
+	// Setup opens the wizard for this provider at once ("tether setup
+	// auth0" on a terminal); empty opens Home.
+	Setup string
+	// Name is the connection name for Setup.
+	Name string
+}
+
+// Model is the TUI's one root model. The local program and every SSH
+// session build theirs with New; nothing in it is shared between two.
+type Model struct {
+	c        *Common
+	opts     Options
+	page     page
+	home     *homeModel
+	setup    *setupModel
+	verify   *verifyModel
+	help     help.Model
+	showHelp bool
+}
+
+var _ tea.Model = (*Model)(nil)
+
+// New returns the root model for one session.
+func New(deps Deps, opts Options) *Model {
+	c := &Common{Width: 80, Height: 24, Styles: NewStyles(true), Keys: DefaultKeyMap(), Deps: deps, Dark: true}
+	m := &Model{c: c, opts: opts, home: newHome(c), help: help.New()}
+	m.help.Styles = help.DefaultStyles(true)
+	return m
+}
+
+// Init loads Home (and opens the wizard when asked to) and asks the
+// terminal for its background colour, to pick the palette.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.home.load()}
+	if m.opts.Setup != "" {
+		name := m.opts.Name
+		if name == "" {
+			name = "default"
+		}
+		cmds = append(cmds, func() tea.Msg { return openSetupMsg{provider: m.opts.Setup, name: name} })
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	k := m.c.Keys
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width - 2)
+	case tea.BackgroundColorMsg:
+		m.c.Dark = msg.IsDark()
+		m.c.Styles = NewStyles(m.c.Dark)
+		m.help.Styles = help.DefaultStyles(m.c.Dark)
+	case tea.KeyPressMsg:
+		if key.Matches(msg, k.ForceQuit) {
+			m.stopJobs()
+			return m, tea.Quit
+		}
+		if !m.capturesKeys() {
+			switch {
+			case key.Matches(msg, k.Quit) && (m.page != pageSetup || m.setup.step >= stepVerify || m.setup.form == nil):
+				m.stopJobs()
+				return m, tea.Quit
+			case key.Matches(msg, k.Help):
+				m.showHelp = !m.showHelp
+				return m, nil
+			}
+		}
+	case openSetupMsg:
+		mgr := m.c.Deps.Manager
+		p, cp, err := mgr.Lookup(msg.provider)
+		if err != nil {
+			m.page = pageHome
+			m.home.notice = err.Error()
+			return m, nil
+		}
+		if msg.draft == nil {
+			if f, err := mgr.Config.Load(); err == nil {
+				if d, ok := f.Draft(flowsKey(msg.provider, msg.name)); ok {
+					msg.draft = &d
+				}
+			}
+		}
+		m.setup = newSetup(m.c, p, cp, msg.name, msg.draft)
+		m.page = pageSetup
+		return m, m.setup.init()
+	case openVerifyMsg:
+		m.verify = newVerify(m.c, msg.conns)
+		m.page = pageVerify
+		return m, m.verify.start()
+	case backHomeMsg:
+		m.stopJobs()
+		m.page = pageHome
+		return m, m.home.load()
+	case loadedMsg, forgotMsg:
+		return m, m.home.update(msg)
+	}
+	switch m.page {
+	case pageSetup:
+		return m, m.setup.update(msg)
+	case pageVerify:
+		return m, m.verify.update(msg)
+	}
+	return m, m.home.update(msg)
+}
+
+func (m *Model) capturesKeys() bool {
+	switch m.page {
+	case pageSetup:
+		return m.setup.capturesKeys()
+	case pageHome:
+		return m.home.capturesKeys()
+	}
+	return false
+}
+
+func (m *Model) stopJobs() {
+	if m.setup != nil {
+		m.setup.stop()
+	}
+	if m.verify != nil {
+		m.verify.stop()
+	}
+}
+
+// View renders the header, the page and the help footer, fitted to the
+// window.
+func (m *Model) View() tea.View {
+	s := m.c.Styles
+	w := max(m.c.Width, 40)
+	left := s.Title.Render("tether") + s.Subtitle.Render(" · connect your identity providers")
+	right := ""
+	if m.c.Deps.Sandbox {
+		right = s.Badge.Render("sandbox ◆")
+	}
+	gap := max(w-2-lipgloss.Width(left)-lipgloss.Width(right), 1)
+	header := left + strings.Repeat(" ", gap) + right
+	rule := s.Rule.Render(strings.Repeat("─", w-2))
+
+	var body string
+	var keys []key.Binding
+	switch m.page {
+	case pageSetup:
+		body, keys = m.setup.view(), m.setup.help()
+	case pageVerify:
+		body, keys = m.verify.view(), m.verify.help()
+	default:
+		body, keys = m.home.view(), m.home.help()
+	}
+	footer := m.help.ShortHelpView(keys)
+	if m.showHelp {
+		footer = m.help.FullHelpView([][]key.Binding{keys, {m.c.Keys.Up, m.c.Keys.Down, m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.ForceQuit}})
+	}
+	// Fit the body between header and footer.
+	room := max(m.c.Height-4-lipgloss.Height(footer), 3)
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	if len(lines) > room {
+		lines = append(lines[:room-1], s.Dim.Render("… (resize the window to see more)"))
+	}
+	content := header + "\n" + rule + "\n" + strings.Join(lines, "\n") + "\n"
+	pad := max(m.c.Height-lipgloss.Height(content)-lipgloss.Height(footer)-1, 0)
+	content += strings.Repeat("\n", pad) + rule + "\n" + footer + "\n"
+	v := tea.NewView(s.App.Render(content))
+	v.AltScreen = true
+	v.WindowTitle = "tether"
+	return v
+}

@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/skip2/go-qrcode"
+
+	"github.com/tetherdev/tether/flows"
+)
+
+// signin renders a sign-in under way from its events: the device-code
+// panel (the code large, the link, a countdown, a QR code, copy with OSC
+// 52), the browser panel (opened, or the link to open), and the field to
+// paste the final redirect URL back when the browser cannot reach this
+// machine.
+type signin struct {
+	common   *Common
+	progress []string
+	device   *flows.DeviceCode
+	interval time.Duration
+	opened   string // URL opened in a browser
+	manual   *flows.BrowserUnavailable
+	awaiting *flows.AwaitingRedirect
+	outcome  string // approved, denied: reason, expired
+	showQR   bool
+	copied   bool
+	pasteErr string
+
+	paste   textinput.Model
+	pasteCh chan string
+}
+
+func newSignin(c *Common) *signin {
+	ti := textinput.New()
+	ti.Placeholder = "http://127.0.0.1:…/callback?code=…&state=…"
+	ti.Prompt = "redirect URL › "
+	ti.KeyMap.Paste.SetEnabled(false) // ctrl+v reads the host's clipboard, not the admin's
+	ti.SetWidth(60)
+	return &signin{common: c, paste: ti, pasteCh: make(chan string, 1)}
+}
+
+// handle records an event.
+func (s *signin) handle(e flows.Event) tea.Cmd {
+	switch e := e.(type) {
+	case flows.Progress:
+		s.progress = append(s.progress, e.Message)
+	case flows.DeviceCode:
+		s.device, s.interval = &e, e.Interval
+	case flows.Waiting:
+		s.interval = e.Interval
+	case flows.Approved:
+		s.outcome = "approved"
+	case flows.Denied:
+		s.outcome = "denied: " + e.Reason
+	case flows.Expired:
+		s.outcome = "expired"
+	case flows.BrowserOpened:
+		s.opened = e.URL
+	case flows.BrowserUnavailable:
+		s.manual = &e
+	case flows.AwaitingRedirect:
+		s.awaiting = &e
+		if e.Paste {
+			return s.paste.Focus()
+		}
+	case flows.RedirectReceived:
+		s.outcome = "approved"
+		s.paste.Blur()
+	}
+	return nil
+}
+
+// pasting reports whether keys go to the paste field.
+func (s *signin) pasting() bool { return s.awaiting != nil && s.awaiting.Paste && s.paste.Focused() }
+
+func (s *signin) update(msg tea.Msg) tea.Cmd {
+	k := s.common.Keys
+	if s.pasting() {
+		if kp, ok := msg.(tea.KeyPressMsg); ok && kp.String() == "enter" {
+			v := strings.TrimSpace(s.paste.Value())
+			if v == "" {
+				s.pasteErr = "paste the whole URL your browser ended on"
+				return nil
+			}
+			select {
+			case s.pasteCh <- v:
+				s.pasteErr = ""
+				s.paste.SetValue("")
+			default:
+			}
+			return nil
+		}
+		var cmd tea.Cmd
+		s.paste, cmd = s.paste.Update(msg)
+		return cmd
+	}
+	kp, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
+	}
+	switch {
+	case s.device != nil && key.Matches(kp, k.Copy):
+		s.copied = true
+		return tea.SetClipboard(s.device.UserCode)
+	case s.device != nil && key.Matches(kp, k.QR):
+		s.showQR = !s.showQR
+	case s.awaiting != nil && s.awaiting.Paste && key.Matches(kp, k.Paste):
+		return s.paste.Focus()
+	}
+	return nil
+}
+
+func (s *signin) view() string {
+	st := s.common.Styles
+	var b strings.Builder
+	if d := s.device; d != nil {
+		fmt.Fprintf(&b, "On any device, open  %s\n", st.LinkTo(d.VerificationURI, d.VerificationURI))
+		fmt.Fprintf(&b, "and enter\n%s\n", st.Code.Render(d.UserCode))
+		if d.VerificationURIComplete != "" {
+			fmt.Fprintf(&b, "or open %s\n", st.LinkTo(d.VerificationURIComplete, d.VerificationURIComplete))
+		}
+		left := max(d.ExpiresAt.Sub(s.common.Deps.now()).Truncate(time.Second), 0)
+		fmt.Fprintf(&b, "expires in %s", formatClock(left))
+		if s.interval > 0 {
+			fmt.Fprintf(&b, " · checking every %s", s.interval)
+		}
+		b.WriteString("\n")
+		if s.copied {
+			b.WriteString(st.Dim.Render("code sent to your clipboard (OSC 52); it is shown above too") + "\n")
+		}
+		if s.showQR {
+			target := d.VerificationURIComplete
+			if target == "" {
+				target = d.VerificationURI
+			}
+			if q, err := qrcode.New(target, qrcode.Low); err == nil {
+				b.WriteString(q.ToSmallString(false))
+			}
+		}
+	}
+	if s.opened != "" {
+		fmt.Fprintf(&b, "Opened your browser on the consent page. Not there? Open:\n%s\n", st.LinkTo(s.opened, s.opened))
+	}
+	if m := s.manual; m != nil {
+		fmt.Fprintf(&b, "Open this link in a browser (%s):\n%s\n", m.Reason, st.LinkTo(m.URL, m.URL))
+	}
+	if a := s.awaiting; a != nil && a.Paste {
+		b.WriteString("\nAfter you approve, your browser lands on a page that may not load.\nCopy that page's full URL from the address bar and paste it here:\n")
+		b.WriteString(s.paste.View() + "\n")
+		if s.pasteErr != "" {
+			b.WriteString(st.Error.Render(s.pasteErr) + "\n")
+		}
+	}
+	for _, p := range s.progress {
+		b.WriteString(st.Dim.Render("→ "+p) + "\n")
+	}
+	if s.outcome != "" {
+		b.WriteString(st.Bold.Render("sign-in "+s.outcome) + "\n")
+	}
+	return b.String()
+}
+
+func formatClock(d time.Duration) string {
+	m := int(d.Minutes())
+	return fmt.Sprintf("%d:%02d", m, int(d.Seconds())-60*m)
+}
