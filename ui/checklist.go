@@ -166,4 +166,3 @@ func wrap(style lipgloss.Style, text string, width int, indent string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
