@@ -1,9 +1,16 @@
 // Package flows is tether's provider-agnostic credential machinery: the
-// sign-in grants (client credentials with a secret or a private_key_jwt
-// assertion), the progress events they emit, the secret type that never
-// prints itself, the credential stores (OS keyring, age-encrypted file) and
-// the non-secret connection metadata kept in the config directory.
+// sign-in grants, built on golang.org/x/oauth2 (OIDC/RFC 8414 discovery,
+// the device flow, browser consent with PKCE on a loopback redirect or a
+// pasted one, Microsoft admin consent, client credentials with a secret
+// or a private_key_jwt assertion, and refresh), the browser opener, key
+// generation for private_key_jwt, the progress events the sign-ins emit,
+// the secret type that never prints itself, the credential stores (OS
+// keyring, age-encrypted file) and the non-secret connection metadata
+// kept in the config directory.
 //
-// Nothing here knows a provider by name, and flows must not import Bubble
-// Tea, lipgloss, huh or any other tether package except catalog.
+// Nothing here knows a provider by name (Microsoft admin consent aside,
+// which is a protocol of its own), and flows must not import Bubble Tea,
+// lipgloss, huh or any other tether package except catalog and assets.
+// Sign-ins take their HTTP client, clock and browser from the caller, so
+// tests run them against flows/oauthtest without sleeping.
 package flows

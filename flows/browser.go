@@ -1,0 +1,90 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"golang.org/x/oauth2"
+)
+
+// BrowserSignIn runs the authorization code grant (RFC 6749 §4.1) as a
+// native app does (RFC 8252): with PKCE S256 (RFC 7636) and a fresh random
+// state, it opens the authorization page in in.Browser and receives the
+// redirect on a loopback server (c.Loopback). When no browser opens (a nil
+// in.Browser, or Open fails), it reports BrowserUnavailable and
+// AwaitingRedirect{Paste: true}, and also accepts the final redirect URL
+// pasted on in.Paste, with the same checks; the loopback redirect is still
+// accepted if it arrives.
+//
+// Only the first redirect with this sign-in's state is used. Others (a
+// wrong state, a second redirect, a request from another machine or for
+// another host) are refused with an error page and reported as
+// RedirectRejected. An error redirect ends the sign-in with an
+// *AuthorizationError (ErrDenied for access_denied); the wait ends with a
+// *TimeoutError after c.Loopback.Timeout.
+func (c Client) BrowserSignIn(ctx context.Context, in Interaction) (*oauth2.Token, error) {
+	if c.Endpoints.AuthorizationURL == "" {
+		return nil, fmt.Errorf("%w: it has no authorization endpoint", ErrUnsupported)
+	}
+	if err := c.Endpoints.Validate(); err != nil {
+		return nil, err
+	}
+	lb, err := listenLoopback(c.Loopback)
+	if err != nil {
+		return nil, err
+	}
+	defer lb.close()
+
+	verifier := oauth2.GenerateVerifier()
+	state := rand.Text()
+	cfg := c.config(lb.redirectURI)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	for k, vs := range c.AuthParams {
+		for _, v := range vs {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	authURL := cfg.AuthCodeURL(state, opts...)
+
+	var tok *oauth2.Token
+	err = lb.await(ctx, in, c.Clock, c.Loopback.timeout(), authURL, state, func(ctx context.Context, q url.Values) error {
+		if code := q.Get("error"); code != "" {
+			return authorizationError(code, q.Get("error_description"), q.Get("error_uri"))
+		}
+		// RFC 9207 §2.4: when the server names itself in the redirect, it
+		// must be the issuer the sign-in started with (mix-up defence).
+		if iss := q.Get("iss"); iss != "" && c.Endpoints.Issuer != "" && iss != c.Endpoints.Issuer {
+			return fmt.Errorf("the redirect came from the issuer %q, not %q", iss, c.Endpoints.Issuer)
+		}
+		code := q.Get("code")
+		if code == "" {
+			return errors.New("the redirect carried neither a code nor an error")
+		}
+		xopts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+		ap, err := c.assertionParams()
+		if err != nil {
+			return err
+		}
+		for k, v := range ap {
+			xopts = append(xopts, oauth2.SetAuthURLParam(k, v[0]))
+		}
+		t, err := cfg.Exchange(c.ctx(ctx), code, xopts...)
+		if err != nil {
+			return c.tokenError(c.Endpoints.TokenURL, err, code, verifier)
+		}
+		tok = t
+		return nil
+	})
+	if err != nil {
+		var ae *AuthorizationError
+		if errors.As(err, &ae) && errors.Is(err, ErrDenied) {
+			in.Events.Emit(Denied{Reason: ae.Description})
+		}
+		return nil, err
+	}
+	in.Events.Emit(Approved{})
+	return tok, nil
+}

@@ -1,0 +1,118 @@
+package flows
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestSystemBrowser(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		goos      string
+		env       map[string]string
+		noBrowser bool
+		want      Opener
+	}{
+		{"linux desktop", "linux", map[string]string{"DISPLAY": ":0"}, false, PlatformOpener{}},
+		{"linux wayland", "linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, false, PlatformOpener{}},
+		{"linux headless", "linux", nil, false, NoBrowser{Reason: "there is no graphical display (DISPLAY and WAYLAND_DISPLAY are unset)"}},
+		{"linux headless with BROWSER", "linux", map[string]string{"BROWSER": "w3m"}, false, BrowserCommand{Value: "w3m"}},
+		{"macOS", "darwin", nil, false, PlatformOpener{}},
+		{"windows", "windows", nil, false, PlatformOpener{}},
+		{"ssh", "linux", map[string]string{"DISPLAY": ":0", "SSH_CONNECTION": "10.0.0.1 5000 10.0.0.2 22"}, false, nil},
+		{"ssh with BROWSER", "darwin", map[string]string{"BROWSER": "open", "SSH_TTY": "/dev/pts/1"}, false, nil},
+		{"no browser asked", "darwin", nil, true, NoBrowser{Reason: "opening a browser was turned off"}},
+	} {
+		got := systemBrowser(tc.goos, envOf(tc.env), tc.noBrowser)
+		if tc.want == nil {
+			if nb, ok := got.(NoBrowser); !ok || !strings.Contains(nb.Reason, "SSH") {
+				t.Errorf("%s: got %#v, want NoBrowser for SSH", tc.name, got)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, want %#v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestBrowserArgs(t *testing.T) {
+	const u = "https://x.example/a?b=c&d=e"
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"firefox", []string{"firefox", u}},
+		{"firefox --new-tab", []string{"firefox", "--new-tab", u}},
+		{"open -a Safari %s", []string{"open", "-a", "Safari", u}},
+		{"echo 100%% --url=%s", []string{"echo", "100%", "--url=" + u}},
+		{"  ", nil},
+	} {
+		if got := browserArgs(tc.line, u); len(got)+len(tc.want) > 0 && !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("browserArgs(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+// script writes an executable shell script.
+func script(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "browser.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestBrowserCommand(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	out := filepath.Join(t.TempDir(), "url")
+	writer := script(t, `printf '%s' "$1" > `+out)
+	const u = "http://127.0.0.1:1234/?state=s&x=1"
+	if err := (BrowserCommand{Value: writer}).Open(u); err != nil {
+		t.Fatalf("Open() = %v", err)
+	}
+	if got, _ := os.ReadFile(out); string(got) != u {
+		t.Errorf("the command got %q, want the URL as one argument", got)
+	}
+
+	failing := script(t, "echo 'no display' >&2; exit 3")
+	err := (BrowserCommand{Value: failing}).Open(u)
+	if err == nil || !strings.Contains(err.Error(), "no display") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("Open(failing) = %v", err)
+	}
+
+	// The first entry is missing, the second works.
+	if err := (BrowserCommand{Value: "/nonexistent/browser" + string(os.PathListSeparator) + writer}).Open(u); err != nil {
+		t.Errorf("Open(fallback) = %v", err)
+	}
+	if err := (BrowserCommand{Value: "/nonexistent/browser"}).Open(u); err == nil {
+		t.Error("Open(missing) succeeded")
+	}
+
+	// A browser that keeps running is left to run: Open does not wait.
+	start := time.Now()
+	if err := (BrowserCommand{Value: script(t, "sleep 2"), Wait: 20 * time.Millisecond}).Open(u); err != nil {
+		t.Errorf("Open(long-running) = %v", err)
+	}
+	if time.Since(start) > time.Second {
+		t.Error("Open waited for a long-running browser")
+	}
+}
+
+func TestNoBrowser(t *testing.T) {
+	err := NoBrowser{Reason: "no display"}.Open("https://x.example")
+	var nb *NoBrowserError
+	if !errors.As(err, &nb) || !strings.Contains(err.Error(), "no display") {
+		t.Errorf("Open() = %v", err)
+	}
+}
