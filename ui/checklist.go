@@ -152,7 +152,8 @@ func (l *checklist) row(c providers.Check, nameWidth, width int, evidence bool) 
 	if c.Fix != "" {
 		b.WriteString(wrap(s.Normal, "fix: "+c.Fix, width-8, "        ") + "\n")
 		if c.FixURL != "" {
-			b.WriteString("        " + s.LinkTo(c.FixURL, c.FixURL) + "\n")
+			// The visible text is cut to the window; the link keeps the whole URL.
+			b.WriteString("        " + s.LinkTo(ansi.Truncate(c.FixURL, width-8, "…"), c.FixURL) + "\n")
 		}
 	}
 	return b.String()

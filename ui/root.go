@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 type page int
@@ -182,7 +183,15 @@ func (m *Model) View() tea.View {
 	content := header + "\n" + rule + "\n" + strings.Join(lines, "\n") + "\n"
 	pad := max(m.c.Height-lipgloss.Height(content)-lipgloss.Height(footer)-1, 0)
 	content += strings.Repeat("\n", pad) + rule + "\n" + footer + "\n"
-	v := tea.NewView(s.App.Render(content))
+	// One column of margin, without padding lines to a common width: a
+	// line as wide as the window must not wrap.
+	out := strings.Split(content, "\n")
+	for i, l := range out {
+		if l != "" {
+			out[i] = " " + ansi.Truncate(l, w-1, "…")
+		}
+	}
+	v := tea.NewView(strings.Join(out, "\n"))
 	v.AltScreen = true
 	v.WindowTitle = "tether"
 	return v

@@ -162,7 +162,7 @@ func (m *setupModel) enter(s step) tea.Cmd {
 }
 
 func (m *setupModel) newForm(groups ...*huh.Group) *huh.Form {
-	return huh.NewForm(groups...).WithShowHelp(false).WithTheme(huh.ThemeFunc(huh.ThemeCharm)).
+	return huh.NewForm(groups...).WithShowHelp(false).WithShowErrors(false).WithTheme(huh.ThemeFunc(huh.ThemeCharm)).
 		WithWidth(max(m.c.Width-4, 40))
 }
 
@@ -469,6 +469,10 @@ func (m *setupModel) view() string {
 		b.WriteString(m.savedView())
 	}
 	if m.form != nil {
+		// Validation errors above the form, where the window never cuts them.
+		for _, err := range m.form.Errors() {
+			b.WriteString(wrap(s.Error, "✗ "+err.Error(), m.c.Width-4, "") + "\n")
+		}
 		b.WriteString(m.form.View() + "\n")
 	}
 	if m.err != nil {
@@ -525,7 +529,7 @@ func (m *setupModel) consoleView() string {
 			b.WriteString(wrap(s.Normal, st.Detail, m.c.Width-8, "   ") + "\n")
 		}
 		if st.URL != "" {
-			b.WriteString("   " + s.LinkTo(st.URL, st.URL) + "\n")
+			b.WriteString("   " + s.LinkTo(truncate(st.URL, m.c.Width-8), st.URL) + "\n")
 		}
 	}
 	b.WriteString("\n" + s.Dim.Render("enter: I have done this · esc: back") + "\n")

@@ -68,7 +68,7 @@ func (p *Provider) ID() string { return ID }
 var (
 	domainInput = providers.Input{
 		Key: InputDomain, Label: "Tenant domain",
-		Help:        "Dashboard → Settings → Domain (the canonical *.auth0.com one, even when you use a custom domain)",
+		Help:        "Settings → Domain: the canonical *.auth0.com one, even with a custom domain",
 		Placeholder: "acme.us.auth0.com",
 		Validate:    func(s string) error { _, err := CanonicalDomain(s); return err },
 	}

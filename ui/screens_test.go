@@ -1,0 +1,230 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+	"testing"
+	"time"
+
+	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
+)
+
+// TestSetupAuth0 walks the whole wizard against the sandbox, with
+// read:logs withheld, fixes it in the sandbox tenant and re-checks,
+// keeping a golden of every screen.
+func TestSetupAuth0(t *testing.T) {
+	deps, _ := testDeps(t, "auth0:read:logs")
+	d := newDriver(t, deps, Options{})
+	d.wantScreen("Auth0", "not connected", "Microsoft Entra ID", "not supported yet", "sandbox ◆")
+	t.Run("home", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	d.key("down", "down", "down", "enter")
+	d.wantScreen("Auth0 · step 1 of 6 · what will be granted", "read:user_logs", "⚑ read:user_logs is not an Auth0 scope",
+		"tether will request exactly: read:users, read:logs, read:logs_users,")
+	t.Run("grant", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	d.key("enter")
+	d.wantScreen("step 2 of 6 · how to connect", "Client secret", "Private key JWT")
+	t.Run("method", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	d.key("enter")
+	d.wantScreen("step 3 of 6 · in the console", "1. Create a Machine to Machine application",
+		"https://manage.auth0.com/dashboard/us/")
+	t.Run("console", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	d.key("enter")
+	d.wantScreen("step 4 of 6 · credentials", "tether-demo.us.auth0.com", "TthrDemoM2MClient0000000000000001")
+	if strings.Contains(d.view(), "sandbox-only-demo-secret") {
+		t.Fatal("the secret is shown in the clear")
+	}
+	t.Run("inputs", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	// Back keeps what was typed; forward again.
+	d.key("esc")
+	d.wantScreen("step 3 of 6")
+	d.key("enter")
+	d.wantScreen("step 4 of 6", "tether-demo.us.auth0.com")
+
+	d.key("enter", "enter", "enter", "enter")
+	d.wantScreen("step 6 of 6 · verifying", "✓ read:users", "✗ read:logs", "missing", "fix: tick read:logs",
+		"3 granted · 1 missing")
+	t.Run("checklist", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	d.key("e")
+	d.wantScreen("token response scope grants read:users; GET")
+	d.key("e")
+
+	d.key("f")
+	d.wantScreen("granted in the sandbox tenant; press r to re-check")
+	d.key("r")
+	d.wantScreen("✓ read:logs", "4 granted · 0 missing")
+
+	d.key("enter")
+	d.wantScreen("Auth0 · saved", "credential", "re-verify   tether --sandbox verify auth0/default")
+	t.Run("saved", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	d.key("enter")
+	d.wantScreen("Auth0", "default", "✓ 4/4 verified just now", "tether-demo.us.auth0.com · client-secret")
+	t.Run("home-connected", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+
+	f, _ := deps.Manager.Config.Load()
+	if len(f.Drafts) != 0 {
+		t.Errorf("a finished setup left its draft: %+v", f.Drafts)
+	}
+}
+
+// TestInvalidInputIsShownInline: a bad domain is refused in the form, with
+// what a good one looks like, before any network call.
+func TestInvalidInputIsShownInline(t *testing.T) {
+	deps, sb := testDeps(t)
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "enter", "enter")
+	d.wantScreen("step 4 of 6")
+	d.key("ctrl+u")
+	d.paste("acme.example.com")
+	d.key("enter")
+	d.wantScreen("step 4 of 6", "is not an Auth0 tenant domain", "like acme.us.auth0.com")
+	if sb.Auth0.Hits("/oauth/token") != 0 {
+		t.Error("a request went out for invalid input")
+	}
+}
+
+// TestResumeAfterInterruption: quitting mid-setup keeps the step and the
+// non-secret inputs; starting again resumes there.
+func TestResumeAfterInterruption(t *testing.T) {
+	deps, _ := testDeps(t)
+	d := newDriver(t, deps, Options{})
+	d.key("down", "down", "down", "enter", "enter", "down", "enter", "enter")
+	d.wantScreen("step 4 of 6")
+	d.send(keyMsg("ctrl+c"))
+
+	f, err := deps.Manager.Config.Load()
+	if err != nil || len(f.Drafts) != 1 {
+		t.Fatalf("drafts = %+v, %v", f.Drafts, err)
+	}
+	dr := f.Drafts[0]
+	if dr.Step != "inputs" || dr.Method != "private-key-jwt" || dr.Inputs["domain"] != "tether-demo.us.auth0.com" {
+		t.Errorf("draft = %+v", dr)
+	}
+	if _, ok := dr.Inputs["private_key"]; ok {
+		t.Error("the draft holds a secret")
+	}
+
+	d = newDriver(t, deps, Options{})
+	d.wantScreen("… setup in progress (step 4 of 6: credentials)")
+	d.key("down", "down", "down", "enter")
+	d.wantScreen("step 4 of 6 · credentials", "Private key (PEM)", "tether-demo.us.auth0.com")
+}
+
+func TestForgetAsksFirst(t *testing.T) {
+	deps, _ := testDeps(t)
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
+	d.wantScreen("4 granted")
+	d.key("enter", "enter")
+	d.wantScreen("✓ 4/4 verified")
+	d.key("down", "down", "down", "d")
+	d.wantScreen("Forget auth0/default (tether-demo.us.auth0.com) and delete its credential? y/n")
+	d.key("n")
+	d.wantScreen("kept auth0/default")
+	d.key("d", "y")
+	d.wantScreen("forgot auth0/default", "not connected")
+}
+
+func TestVerifyAllIsLive(t *testing.T) {
+	deps, _ := testDeps(t)
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter")
+	d.wantScreen("✓ 4/4 verified")
+	d.key("r")
+	d.wantScreen("verifying", "auth0/default  tether-demo.us.auth0.com", "✓ read:guardian_factors")
+	t.Run("verify-all", func(t *testing.T) { d.t = t; d.golden() })
+}
+
+// The sign-in panels are driven by flows events, whatever the provider.
+func TestSignInPanels(t *testing.T) {
+	deps, _ := testDeps(t)
+	c := &Common{Width: 80, Height: 24, Styles: NewStyles(true), Keys: DefaultKeyMap(), Deps: deps}
+	tests := []struct {
+		name   string
+		events []flows.Event
+		keys   []string
+		want   []string
+	}{
+		{"device code", []flows.Event{
+			flows.DeviceCode{UserCode: "F7K2-QX9P", VerificationURI: "https://microsoft.com/devicelogin",
+				VerificationURIComplete: "https://microsoft.com/devicelogin?code=F7K2-QX9P", ExpiresAt: fixedNow.Add(14*time.Minute + 32*time.Second), Interval: 5 * time.Second},
+			flows.Waiting{Remaining: 14 * time.Minute, Interval: 10 * time.Second},
+		}, []string{"c", "g"}, []string{"On any device, open  https://microsoft.com/devicelogin", "F7K2-QX9P", "expires in 14:32",
+			"checking every 10s", "code sent to your clipboard", "▀"}},
+		{"browser opened", []flows.Event{flows.BrowserOpened{URL: "https://login.example/authorize?x=1"},
+			flows.AwaitingRedirect{URL: "https://login.example/authorize?x=1", RedirectURI: "http://127.0.0.1:4711/callback"}},
+			nil, []string{"Opened your browser on the consent page", "https://login.example/authorize?x=1"}},
+		{"paste back", []flows.Event{flows.BrowserUnavailable{URL: "https://login.example/authorize?x=1", Reason: "no browser over SSH"},
+			flows.AwaitingRedirect{URL: "https://login.example/authorize?x=1", RedirectURI: "http://127.0.0.1:4711/callback", Paste: true}},
+			nil, []string{"Open this link in a browser (no browser over SSH)", "paste it here", "redirect URL ›"}},
+		{"denied", []flows.Event{flows.Denied{Reason: "the admin declined"}}, nil, []string{"sign-in denied: the admin declined"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSignin(c)
+			for _, e := range tt.events {
+				s.handle(e)
+			}
+			for _, k := range tt.keys {
+				s.update(keyMsg(k))
+			}
+			v := stripView(s.view())
+			for _, w := range tt.want {
+				if !strings.Contains(v, w) {
+					t.Errorf("panel lacks %q:\n%s", w, v)
+				}
+			}
+		})
+	}
+	// A pasted URL reaches the flow.
+	s := newSignin(c)
+	s.handle(flows.AwaitingRedirect{Paste: true, RedirectURI: "http://127.0.0.1:1/callback"})
+	for _, r := range "http://127.0.0.1:1/callback?code=abc&state=xyz" {
+		s.update(keyMsg(string(r)))
+	}
+	s.update(keyMsg("enter"))
+	select {
+	case got := <-s.pasteCh:
+		if got != "http://127.0.0.1:1/callback?code=abc&state=xyz" {
+			t.Errorf("pasted %q", got)
+		}
+	default:
+		t.Error("the pasted URL did not reach the flow")
+	}
+}
+
+func TestChecklistStatusesHaveSymbolsAndWords(t *testing.T) {
+	deps, _ := testDeps(t)
+	c := &Common{Width: 80, Height: 24, Styles: NewStyles(false), Keys: DefaultKeyMap(), Deps: deps}
+	cp, _ := deps.Manager.Catalog.Provider("auth0")
+	l := newChecklist(c, cp, nil, "")
+	l.add(providers.Check{Capability: "collect", Permission: "read:users", Status: providers.Granted, Evidence: "ok"})
+	l.add(providers.Check{Capability: "collect", Permission: "read:logs", Status: providers.Missing, Evidence: "403", Fix: "tick it", FixURL: "https://fix.example"})
+	l.add(providers.Check{Capability: "collect", Permission: "read:user_logs", Status: providers.Unknown, Evidence: "cannot tell without side effects"})
+	l.add(providers.Check{Permission: "read:clients", Status: providers.Excess, Evidence: "not needed"})
+	v := stripView(l.view(false))
+	for _, w := range []string{"✓ read:users", "granted", "✗ read:logs", "missing", "fix: tick it", "https://fix.example",
+		"? read:user_logs", "unknown", "cannot tell without side effects", "read:guardian_factors  checking…", "⚠ read:clients", "excess", "beyond the enabled capabilities"} {
+		if !strings.Contains(v, w) {
+			t.Errorf("checklist lacks %q:\n%s", w, v)
+		}
+	}
+}
+
+func stripView(s string) string { return ansi.Strip(s) }

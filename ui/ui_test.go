@@ -1,0 +1,227 @@
+package ui
+
+import (
+	"context"
+	"flag"
+	"image/color"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/sandbox"
+)
+
+var _ = flag.Bool // golden registers -update
+
+// fixedNow is the clock of every test, so that views are stable.
+var fixedNow = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+
+// testDeps builds a sandbox-backed Manager in a temporary config dir, with
+// the encrypted file store (no keyring in unit tests).
+func testDeps(t *testing.T, deny ...string) (Deps, *sandbox.Sandbox) {
+	t.Helper()
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	denied, err := sandbox.ParseDeny(cat, deny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: denied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.Close() })
+	a0, err := auth0.New(cat, providers.Env{HTTP: sb.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), filepath.Join(dir, "id.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := fixedLocation{store}
+	mgr := &providers.Manager{Catalog: cat, Providers: []providers.Provider{a0}, Config: flows.Config{Dir: dir},
+		Store:     func(flows.StoreKind) (flows.Store, error) { return fixed, nil },
+		StoreKind: flows.StoreFile, Now: func() time.Time { return fixedNow }}
+	return Deps{Manager: mgr, Sandbox: true, Now: func() time.Time { return fixedNow },
+		Defaults:   sb.Defaults,
+		SandboxFix: func(p, perm string) error { return sb.Grant(cat, p, perm) },
+		Reverify:   func(c providers.Connection) string { return "tether --sandbox verify " + c.Key().String() },
+		Context:    context.Background()}, sb
+}
+
+// fixedLocation names where secrets go without the temporary path, so
+// that goldens are stable.
+type fixedLocation struct{ flows.Store }
+
+func (f fixedLocation) Location(k flows.Key) string {
+	return "encrypted file $TETHER_CONFIG_DIR/sandbox/credentials/" + k.String() + ".age"
+}
+
+// driver runs a model without a terminal: it executes commands and feeds
+// their messages back, except timer ticks (spinners, cursor blinks,
+// countdowns), so that a view depends only on what happened, never on
+// timing. A command that does not answer at once (a job's wait on the
+// network) delivers later; wantScreen processes those until the screen
+// shows what it wants.
+type driver struct {
+	t    *testing.T
+	m    *Model
+	late chan tea.Msg
+}
+
+func newDriver(t *testing.T, deps Deps, opts Options) *driver {
+	d := &driver{t: t, m: New(deps, opts), late: make(chan tea.Msg, 256)}
+	d.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	d.send(tea.BackgroundColorMsg{Color: color.Black})
+	d.run(d.m.Init())
+	return d
+}
+
+func (d *driver) send(msg tea.Msg) {
+	d.t.Helper()
+	_, cmd := d.m.Update(msg)
+	d.run(cmd)
+}
+
+func (d *driver) key(keys ...string) {
+	d.t.Helper()
+	for _, k := range keys {
+		d.send(keyMsg(k))
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	}
+	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
+}
+
+// timer reports messages of timers, which the driver drops.
+func timer(msg tea.Msg) bool {
+	switch msg.(type) {
+	case spinner.TickMsg, recheckTickMsg:
+		return true
+	}
+	return strings.HasSuffix(reflect.TypeOf(msg).PkgPath(), "bubbles/v2/cursor")
+}
+
+// run executes cmd and what follows from it.
+func (d *driver) run(cmd tea.Cmd) {
+	d.t.Helper()
+	queue := []tea.Cmd{cmd}
+	for steps := 0; len(queue) > 0; steps++ {
+		if steps > 5000 {
+			d.t.Fatal("the model never settled")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		ch := make(chan tea.Msg, 1)
+		go func() { ch <- c() }()
+		select {
+		case msg := <-ch:
+			queue = append(queue, d.handle(msg)...)
+		case <-time.After(50 * time.Millisecond):
+			go func() { d.late <- <-ch }()
+		}
+	}
+}
+
+// handle feeds one message to the model and returns the commands it gave.
+func (d *driver) handle(msg tea.Msg) []tea.Cmd {
+	if msg == nil || timer(msg) {
+		return nil
+	}
+	if batch, ok := msg.(tea.BatchMsg); ok {
+		return batch
+	}
+	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeFor[tea.Cmd]() {
+		var cmds []tea.Cmd // tea.Sequence's message
+		for i := range v.Len() {
+			cmds = append(cmds, v.Index(i).Interface().(tea.Cmd))
+		}
+		return cmds
+	}
+	_, next := d.m.Update(msg)
+	return []tea.Cmd{next}
+}
+
+func (d *driver) view() string {
+	return ansi.Strip(d.m.View().Content)
+}
+
+// golden compares the screen with testdata/<test>.golden (go test ./ui -update rewrites).
+func (d *driver) golden() {
+	d.t.Helper()
+	golden.RequireEqual(d.t, []byte(d.view()))
+}
+
+// wantScreen waits, processing late messages, until the screen shows
+// every want.
+func (d *driver) wantScreen(wants ...string) {
+	d.t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		v, missing := d.view(), ""
+		for _, w := range wants {
+			if !strings.Contains(v, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case msg := <-d.late:
+			for _, c := range d.handle(msg) {
+				d.run(c)
+			}
+		case <-deadline:
+			d.t.Fatalf("screen lacks %q:\n%s", missing, v)
+		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	os.Setenv("TERM", "xterm-256color")
+	os.Exit(m.Run())
+}
+
+func (d *driver) paste(s string) { d.send(tea.PasteMsg{Content: s}) }
