@@ -68,6 +68,8 @@ func (s *signin) handle(e flows.Event) tea.Cmd {
 		if e.Paste {
 			return s.paste.Focus()
 		}
+	case flows.RedirectRejected:
+		s.progress = append(s.progress, "a redirect was refused: "+e.Reason)
 	case flows.RedirectReceived:
 		s.outcome = "approved"
 		s.paste.Blur()

@@ -27,6 +27,7 @@ type app struct {
 	sandbox     bool
 	sandboxDeny []string
 	storeFlag   string
+	noBrowser   bool
 
 	// sandboxOptions replaces the sandbox's demo tenants (tests).
 	sandboxOptions *sandbox.Options
@@ -185,6 +186,13 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	}
 	a.manager = m
 	return m, nil
+}
+
+// opener is how this machine opens the admin's browser: never over SSH or
+// without a display, never with --no-browser, else $BROWSER or the
+// platform's opener.
+func (a *app) opener() flows.Opener {
+	return flows.SystemBrowser(a.ios.Getenv, a.noBrowser)
 }
 
 // sandboxDefaults returns the demo tenant's inputs in sandbox mode.

@@ -79,6 +79,7 @@ Try it offline first: tether --sandbox setup auth0`,
 	pf.StringSliceVar(&a.sandboxDeny, "sandbox-deny", nil, "make the sandbox withhold grants, as `PROVIDER:PERMISSION[,...]`")
 	pf.StringVar(&a.storeFlag, "store", "", "where new credentials go: `keyring` (default) or file (age-encrypted; also TETHER_STORE)")
 	pf.Bool("no-color", false, "no colours (also NO_COLOR)")
+	pf.BoolVar(&a.noBrowser, "no-browser", false, "never open a browser: print the link, and take the redirect URL pasted back")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 
 	root.AddGroup(&cobra.Group{ID: "connect", Title: "Connections"}, &cobra.Group{ID: "other", Title: "More"})

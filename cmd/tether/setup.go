@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -89,20 +90,26 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 		return err
 	}
 
-	// Progress is for people watching; a script's stderr gets only errors.
-	var events flows.Events
-	if a.ios.IsStderrTTY() {
-		stderr := a.ios.Stderr()
-		events = func(e flows.Event) {
-			if pr, ok := e.(flows.Progress); ok {
-				fmt.Fprintln(stderr, "→ "+pr.Message)
-			}
+	// Progress is for people watching; a script's stderr gets only what
+	// the admin must act on (a code to enter, a link to open) and errors.
+	stderr := a.ios.Stderr()
+	paste := make(chan string, 1)
+	interaction := flows.Interaction{Browser: a.opener(), Paste: paste}
+	interaction.Events = func(e flows.Event) {
+		if _, ok := e.(flows.Progress); ok && !a.ios.IsStderrTTY() {
+			return
+		}
+		if line := plain.EventLine(e); line != "" {
+			fmt.Fprintln(stderr, line)
+		}
+		if aw, ok := e.(flows.AwaitingRedirect); ok && aw.Paste && a.ios.CanPrompt() {
+			go readPasted(a, paste)
 		}
 	}
 	header := plain.Header(providers.Connection{Provider: p.ID(), Name: opts.name, Tenant: plan.Inputs.Get("domain"),
 		Settings: plan.Inputs.Values}, method.Name)
 	stream := plain.NewStream(a.ios.Stdout(), []string{header}, []int{plain.PermissionWidth(cp, plan.Capabilities)})
-	res, err := m.Setup(ctx, plan, flows.Interaction{Events: events}, stream.Reporter(0))
+	res, err := m.Setup(ctx, plan, interaction, stream.Reporter(0))
 	if err != nil {
 		return ctxErr(ctx, err)
 	}
@@ -119,6 +126,14 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 		return &silentError{&providers.VerdictError{Verdict: v}}
 	}
 	return nil
+}
+
+// readPasted passes the redirect URL the admin pastes on stdin to the flow.
+func readPasted(a *app, paste chan<- string) {
+	line, err := bufio.NewReader(a.ios.In).ReadString('\n')
+	if err == nil || line != "" {
+		paste <- strings.TrimSpace(line)
+	}
 }
 
 func reverifyCommand(a *app, c providers.Connection) string {

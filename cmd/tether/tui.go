@@ -18,7 +18,7 @@ func tuiDeps(ctx context.Context, a *app) (ui.Deps, error) {
 	if err != nil {
 		return ui.Deps{}, err
 	}
-	deps := ui.Deps{Manager: m, Sandbox: a.sandbox, Context: ctx,
+	deps := ui.Deps{Manager: m, Sandbox: a.sandbox, Context: ctx, Browser: a.opener(),
 		Reverify: func(c providers.Connection) string { return reverifyCommand(a, c) }}
 	if a.sandbox {
 		deps.Defaults = a.sandboxDefaults

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 )
 
@@ -130,3 +131,26 @@ func TestPrompterValidatesAndRetries(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestEventLine(t *testing.T) {
+	tests := []struct {
+		e    flows.Event
+		want []string
+	}{
+		{flows.DeviceCode{UserCode: "QTZL-MCBW", VerificationURI: "https://x/activate", VerificationURIComplete: "https://x/activate?user_code=QTZL-MCBW"},
+			[]string{"QTZL-MCBW", "https://x/activate", "which carries the code"}},
+		{flows.BrowserUnavailable{URL: "https://x/authorize", Reason: "no display"}, []string{"open this link", "no display", "https://x/authorize"}},
+		{flows.AwaitingRedirect{Paste: true}, []string{"paste the full URL"}},
+		{flows.Denied{Reason: "access_denied"}, []string{"✗ denied: access_denied"}},
+		{flows.Expired{}, []string{"expired"}},
+		{flows.Progress{Message: "requesting"}, []string{"→ requesting"}},
+	}
+	for _, tt := range tests {
+		got := ansi.Strip(EventLine(tt.e))
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("EventLine(%T) = %q, want %q", tt.e, got, w)
+			}
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 )
 
@@ -257,4 +258,42 @@ func Steps(steps []providers.Step) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// EventLine renders a sign-in event as a line for stderr, or "" for one
+// that needs no line. The device code and the links are always printed,
+// even when a browser was opened or the code copied, so that the admin can
+// always finish by hand.
+func EventLine(e flows.Event) string {
+	switch e := e.(type) {
+	case flows.Progress:
+		return "→ " + e.Message
+	case flows.DeviceCode:
+		s := fmt.Sprintf("! First copy your one-time code: %s\n  then open %s", bold.Render(e.UserCode), e.VerificationURI)
+		if e.VerificationURIComplete != "" {
+			s += "\n  (or " + e.VerificationURIComplete + ", which carries the code)"
+		}
+		if !e.ExpiresAt.IsZero() {
+			s += fmt.Sprintf("\n  the code expires at %s", e.ExpiresAt.Local().Format(time.Kitchen))
+		}
+		return s
+	case flows.BrowserOpened:
+		return "→ opened your browser on " + e.URL
+	case flows.BrowserUnavailable:
+		return "! open this link in a browser (" + e.Reason + "):\n  " + e.URL
+	case flows.AwaitingRedirect:
+		if e.Paste {
+			return "! after you approve, paste the full URL your browser ends on (it may not load), then press enter:"
+		}
+		return "→ waiting for the browser to come back to " + e.RedirectURI
+	case flows.RedirectRejected:
+		return "! a redirect was refused: " + e.Reason
+	case flows.Approved:
+		return "✓ approved"
+	case flows.Denied:
+		return "✗ denied: " + e.Reason
+	case flows.Expired:
+		return "✗ the code expired unused; run the command again"
+	}
+	return ""
 }
