@@ -28,6 +28,7 @@ type app struct {
 	sandboxDeny []string
 	storeFlag   string
 	noBrowser   bool
+	accessible  bool
 
 	// sandboxOptions replaces the sandbox's demo tenants (tests).
 	sandboxOptions *sandbox.Options
@@ -186,6 +187,12 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	}
 	a.manager = m
 	return m, nil
+}
+
+// accessibleMode reports whether to ask questions line by line, with no
+// redraws: --accessible, or a terminal that cannot redraw (TERM=dumb).
+func (a *app) accessibleMode() bool {
+	return a.accessible || a.ios.Getenv("TERM") == "dumb"
 }
 
 // opener is how this machine opens the admin's browser: never over SSH or

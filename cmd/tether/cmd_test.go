@@ -283,3 +283,22 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("no arguments without a terminal should print help: %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestAccessibleSetup answers the wizard's questions line by line, with no
+// redraws, and gets the same checks.
+func TestAccessibleSetup(t *testing.T) {
+	isolate(t)
+	r := tether(t, "1\n\n\n\n", nil, "--sandbox", "--accessible", "setup", "auth0")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, w := range []string{"what will be granted", "How do you want to connect?", "In the Auth0 console",
+		"✓ granted  collect   read:users", "Saved: ", "Re-verify with: tether --sandbox verify auth0/default"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("accessible output lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b[2J") || strings.Contains(r.stdout, "\x1b[H") || strings.Contains(r.stdout, "sandbox-only-demo-secret") {
+		t.Errorf("accessible output redraws or shows the secret:\n%q", r.stdout)
+	}
+}

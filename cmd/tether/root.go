@@ -69,6 +69,9 @@ Try it offline first: tether --sandbox setup auth0`,
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.ios.IsStdinTTY() && a.ios.IsStdoutTTY() {
+				if a.accessibleMode() {
+					return runAccessible(cmd.Context(), a, "", "")
+				}
 				return runTUI(cmd.Context(), a, ui.Options{})
 			}
 			return cmd.Help()
@@ -79,6 +82,7 @@ Try it offline first: tether --sandbox setup auth0`,
 	pf.StringSliceVar(&a.sandboxDeny, "sandbox-deny", nil, "make the sandbox withhold grants, as `PROVIDER:PERMISSION[,...]`")
 	pf.StringVar(&a.storeFlag, "store", "", "where new credentials go: `keyring` (default) or file (age-encrypted; also TETHER_STORE)")
 	pf.Bool("no-color", false, "no colours (also NO_COLOR)")
+	pf.BoolVar(&a.accessible, "accessible", false, "ask line by line with no redraws, for screen readers (also TERM=dumb)")
 	pf.BoolVar(&a.noBrowser, "no-browser", false, "never open a browser: print the link, and take the redirect URL pasted back")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &flagError{err} })
 

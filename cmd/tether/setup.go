@@ -58,8 +58,12 @@ In --sandbox mode every input defaults to the demo tenant's value.`,
 }
 
 func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
-	// On a terminal, with nothing given on the command line, run the wizard.
-	if a.ios.IsStdinTTY() && a.ios.IsStdoutTTY() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 && opts.method == "" && len(opts.capabilities) == 0 {
+	// Asked for line-by-line questions, or on a terminal with nothing given
+	// on the command line: the wizard.
+	if a.accessible && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 {
+		return runAccessible(ctx, a, opts.provider, opts.name)
+	}
+	if a.ios.IsStdinTTY() && !a.accessibleMode() && a.ios.IsStdoutTTY() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 && opts.method == "" && len(opts.capabilities) == 0 {
 		return runTUI(ctx, a, ui.Options{Setup: opts.provider, Name: opts.name})
 	}
 	m, err := a.managerFor(true)

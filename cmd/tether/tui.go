@@ -49,3 +49,20 @@ func runTUI(ctx context.Context, a *app, opts ui.Options) error {
 	}
 	return err
 }
+
+// runAccessible runs the wizard as line-by-line questions.
+func runAccessible(ctx context.Context, a *app, provider, name string) error {
+	deps, err := tuiDeps(ctx, a)
+	if err != nil {
+		return err
+	}
+	res, err := ui.Accessible(ctx, deps, ui.AccessibleOptions{In: a.ios.In, Out: a.ios.Out, Environ: a.ios.Environ,
+		Provider: provider, Name: name})
+	if err != nil {
+		return err
+	}
+	if v := res.Verification.Verdict(); v != providers.VerdictOK {
+		return &silentError{&providers.VerdictError{Verdict: v}}
+	}
+	return nil
+}
