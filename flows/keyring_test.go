@@ -306,3 +306,20 @@ func TestKeyringUnavailableNamesCauseAndWaysOut(t *testing.T) {
 		t.Errorf("error %q spans several lines; want one", msg)
 	}
 }
+
+// BenchmarkKeyringChunkedRoundTrip measures saving and loading a secret
+// over the Windows limit (chunked) through the store's logic.
+func BenchmarkKeyringChunkedRoundTrip(b *testing.B) {
+	ctx := context.Background()
+	s := &KeyringStore{Service: "tether", Keyring: newFakeKeyring()}
+	k := Key{"entra", "prod"}
+	sec := bigSecret(8000, "x")
+	for b.Loop() {
+		if err := s.Save(ctx, k, sec); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Load(ctx, k); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

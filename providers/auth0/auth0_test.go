@@ -409,3 +409,24 @@ func TestVerifyWithUnreachableHostIsNoVerdict(t *testing.T) {
 		t.Errorf("Verify(unreachable) = %v, want a NetworkError", err)
 	}
 }
+
+// BenchmarkVerify measures one whole verification against the emulator
+// over loopback TLS: a token, then four concurrent probes.
+func BenchmarkVerify(b *testing.B) {
+	cat, _ := catalog.Default()
+	sb, err := sandbox.Start(cat, sandbox.Options{Auth0: &auth0test.Options{Tenants: []auth0test.Tenant{auth0test.Demo(collect)}, RateLimit: 1 << 30}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sb.Close()
+	p, _ := auth0.New(cat, providers.Env{HTTP: sb.HTTPClient()})
+	conn := providers.Connection{Provider: "auth0", Method: auth0.MethodClientSecret, Capabilities: []string{"collect"},
+		Settings: map[string]string{"domain": auth0test.DemoDomain, "client_id": auth0test.DemoClientID}}
+	secret := flows.NewSecret(map[string]string{"client_secret": auth0test.DemoClientSecret})
+	for b.Loop() {
+		r := &reporter{}
+		if err := p.Verify(context.Background(), conn, secret, r); err != nil || len(r.checks) != 4 {
+			b.Fatalf("Verify: %v, %d checks", err, len(r.checks))
+		}
+	}
+}
