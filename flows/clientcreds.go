@@ -202,6 +202,32 @@ func (a Assertion) Sign(clientID string) (string, error) {
 	return s, nil
 }
 
+// unflattenPEM restores a PEM block whose line breaks became spaces (a
+// key pasted into a single-line field), leaving anything else as it is.
+func unflattenPEM(s string) string {
+	if strings.Contains(s, "\n") || !strings.HasPrefix(s, "-----BEGIN ") {
+		return s
+	}
+	head, rest, ok := strings.Cut(s[len("-----BEGIN "):], "-----")
+	if !ok {
+		return s
+	}
+	end := "-----END " + head + "-----"
+	body, _, ok := strings.Cut(rest, end)
+	if !ok {
+		return s
+	}
+	body = strings.Join(strings.Fields(body), "")
+	var b strings.Builder
+	b.WriteString("-----BEGIN " + head + "-----\n")
+	for len(body) > 64 {
+		b.WriteString(body[:64] + "\n")
+		body = body[64:]
+	}
+	b.WriteString(body + "\n" + end + "\n")
+	return b.String()
+}
+
 // DefaultAlgorithm picks the JWS algorithm for a key: RS256 for RSA, and
 // ES256/ES384/ES512 for ECDSA by curve.
 func DefaultAlgorithm(k crypto.Signer) string {
@@ -220,7 +246,7 @@ func DefaultAlgorithm(k crypto.Signer) string {
 // ParsePrivateKeyPEM parses an RSA or ECDSA private key in PEM (PKCS #8,
 // PKCS #1 or SEC 1). Errors never quote the input.
 func ParsePrivateKeyPEM(data string) (crypto.Signer, error) {
-	block, _ := pem.Decode([]byte(strings.TrimSpace(data)))
+	block, _ := pem.Decode([]byte(unflattenPEM(strings.TrimSpace(data))))
 	if block == nil {
 		return nil, errors.New("the private key is not PEM: expect a block starting with -----BEGIN PRIVATE KEY-----")
 	}

@@ -101,3 +101,13 @@ func CertificateThumbprints(certPEM string) (x5t, x5tS256 string, err error) {
 	s256 := sha256.Sum256(block.Bytes)
 	return base64.RawURLEncoding.EncodeToString(s1[:]), base64.RawURLEncoding.EncodeToString(s256[:]), nil
 }
+
+// PublicKeyPEM encodes the public half of key as a PKIX PEM block
+// ("-----BEGIN PUBLIC KEY-----"), the form most consoles take for upload.
+func PublicKeyPEM(key crypto.Signer) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		return "", fmt.Errorf("encoding the public key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 )
@@ -74,5 +75,23 @@ func TestSelfSignedCertificate(t *testing.T) {
 	}
 	if _, _, err := CertificateThumbprints("junk"); err == nil {
 		t.Error("CertificateThumbprints(junk) succeeded")
+	}
+}
+
+func TestParsePrivateKeyPEMFlattened(t *testing.T) {
+	key, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := PrivateKeyPEM(key)
+	flat := strings.Join(strings.Fields(p), " ")
+	for _, in := range []string{p, flat, "  " + flat + "  "} {
+		if _, err := ParsePrivateKeyPEM(in); err != nil {
+			t.Errorf("ParsePrivateKeyPEM(%.40q…) = %v", in, err)
+		}
+	}
+	pub, err := PublicKeyPEM(key)
+	if err != nil || !strings.HasPrefix(pub, "-----BEGIN PUBLIC KEY-----") {
+		t.Errorf("PublicKeyPEM = %.40q, %v", pub, err)
 	}
 }

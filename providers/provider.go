@@ -119,6 +119,25 @@ type Input struct {
 	// Validate checks a non-empty value, before any network call, and says
 	// what a good value looks like. Nil accepts anything.
 	Validate func(string) error
+	// Generate, when set, lets tether make the value itself (a key pair,
+	// whose private half is the value and whose public half the admin
+	// registers in the console).
+	Generate func() (Generated, error)
+}
+
+// Generated is a value tether made for an input: the value itself (kept
+// secret when the input is) and what the admin needs to see of it.
+type Generated struct {
+	Value string
+	// Show lists what to hand to the provider's console, in the forms it
+	// may ask for (a public key as PEM and as a JWK, say).
+	Show []Artifact
+}
+
+// Artifact is one thing to show the admin, such as a public key.
+type Artifact struct {
+	Label string
+	Text  string
 }
 
 // Input returns the method's input with the given key.

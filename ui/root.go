@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -38,6 +39,11 @@ type Model struct {
 	verify   *verifyModel
 	help     help.Model
 	showHelp bool
+
+	// offset scrolls a body taller than the window; screen names the
+	// screen it belongs to, so a new screen starts at the top.
+	offset int
+	screen string
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -64,7 +70,23 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
+// Update handles msg, and starts a new screen scrolled to the top.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.update(msg)
+	if id := m.screenID(); id != m.screen {
+		m.screen, m.offset = id, 0
+	}
+	return m, cmd
+}
+
+func (m *Model) screenID() string {
+	if m.page == pageSetup {
+		return fmt.Sprint(m.page, m.setup.step)
+	}
+	return fmt.Sprint(m.page)
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	k := m.c.Keys
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -78,6 +100,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, k.ForceQuit) {
 			m.stopJobs()
 			return m, tea.Quit
+		}
+		switch msg.String() {
+		case "pgdown", "shift+down":
+			m.offset += max(m.c.Height/2, 1)
+			return m, nil
+		case "pgup", "shift+up":
+			m.offset = max(m.offset-max(m.c.Height/2, 1), 0)
+			return m, nil
 		}
 		if !m.capturesKeys() {
 			switch {
@@ -174,11 +204,23 @@ func (m *Model) View() tea.View {
 	if m.showHelp {
 		footer = m.help.FullHelpView([][]key.Binding{keys, {m.c.Keys.Up, m.c.Keys.Down, m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.ForceQuit}})
 	}
-	// Fit the body between header and footer.
+	// Fit the body between header and footer, scrolled by pgup/pgdown.
 	room := max(m.c.Height-4-lipgloss.Height(footer), 3)
 	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
 	if len(lines) > room {
-		lines = append(lines[:room-1], s.Dim.Render("… (resize the window to see more)"))
+		off := min(m.offset, len(lines)-(room-1))
+		more := len(lines) - off - (room - 1)
+		lines = lines[off : off+room-1]
+		switch {
+		case more > 0:
+			noun := "lines"
+			if more == 1 {
+				noun = "line"
+			}
+			lines = append(lines, s.Dim.Render(fmt.Sprintf("↓ %d more %s: pgdown (pgup goes back)", more, noun)))
+		default:
+			lines = append(lines, s.Dim.Render("↑ pgup for the lines above"))
+		}
 	}
 	content := header + "\n" + rule + "\n" + strings.Join(lines, "\n") + "\n"
 	pad := max(m.c.Height-lipgloss.Height(content)-lipgloss.Height(footer)-1, 0)

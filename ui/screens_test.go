@@ -228,3 +228,27 @@ func TestChecklistStatusesHaveSymbolsAndWords(t *testing.T) {
 }
 
 func stripView(s string) string { return ansi.Strip(s) }
+
+// TestGeneratedKeyPair: for private_key_jwt, tether makes the key pair,
+// shows only its public half for registration, copies it on request, and
+// never shows or asks for the private key.
+func TestGeneratedKeyPair(t *testing.T) {
+	deps, _ := testDeps(t)
+	deps.Defaults = nil // a real tenant: nothing prefilled
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "down", "enter")
+	d.wantScreen("step 3 of 6 · in the console", "Register your public key")
+	d.key("pgdown", "pgdown")
+	d.wantScreen("-----END PUBLIC KEY-----", "c: copy the public key")
+	d.key("c")
+	d.wantScreen("copied to your clipboard")
+	d.key("enter")
+	d.wantScreen("step 4 of 6 · credentials", "Tenant domain", "Client ID")
+	v := d.view()
+	if strings.Contains(v, "Private key (PEM)") || strings.Contains(v, "PRIVATE KEY") {
+		t.Errorf("the private key is asked for or shown:\n%s", v)
+	}
+	if g := d.m.setup.generated["private_key"]; !strings.Contains(*d.m.setup.values["private_key"], "PRIVATE KEY") || len(g.Show) == 0 {
+		t.Error("the generated private key is not kept for the sign-in")
+	}
+}

@@ -42,6 +42,11 @@ var stepTitles = [...]string{"what will be granted", "how to connect", "in the c
 var recheckDelays = []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second}
 
 type (
+	generatedMsg struct {
+		key string
+		gen providers.Generated
+		err error
+	}
 	recheckTickMsg struct{ job int }
 	backHomeMsg    struct{}
 	draftSavedMsg  struct{ err error }
@@ -71,11 +76,16 @@ type setupModel struct {
 
 	recheckN  int
 	recheckAt time.Time
+
+	// generated holds what tether made for inputs (a key pair), by key;
+	// the value itself is in values and is never shown.
+	generated map[string]providers.Generated
+	copied    bool
 }
 
 // newSetup starts the wizard, at the step a draft reached if there is one.
 func newSetup(c *Common, p providers.Provider, cp catalog.Provider, name string, draft *flows.Draft) *setupModel {
-	m := &setupModel{c: c, provider: p, cat: cp, name: name, values: map[string]*string{}}
+	m := &setupModel{c: c, provider: p, cat: cp, name: name, values: map[string]*string{}, generated: map[string]providers.Generated{}}
 	m.methodID = p.Methods()[0].ID
 	var defaults map[string]string
 	if c.Deps.Defaults != nil {
@@ -143,9 +153,25 @@ func (m *setupModel) enter(s step) tea.Cmd {
 			options[i] = huh.NewOption(method.Name+"  ·  "+method.Summary, method.ID)
 		}
 		m.form = m.newForm(huh.NewGroup(huh.NewSelect[string]().Title("How to connect").Options(options...).Value(&m.methodID)))
+	case stepConsole:
+		// Make what tether can make (a key pair) before the console steps,
+		// which ask the admin to register its public half.
+		for _, in := range m.method().Inputs {
+			if in.Generate != nil && *m.values[in.Key] == "" {
+				gen := in.Generate
+				key := in.Key
+				cmds = append(cmds, func() tea.Msg {
+					g, err := gen()
+					return generatedMsg{key: key, gen: g, err: err}
+				})
+			}
+		}
 	case stepInputs:
 		var fields []huh.Field
 		for _, in := range m.method().Inputs {
+			if _, ok := m.generated[in.Key]; ok {
+				continue // made by tether, never typed or shown
+			}
 			fields = append(fields, m.field(in))
 		}
 		m.form = m.newForm(huh.NewGroup(fields...))
@@ -184,7 +210,7 @@ func (m *setupModel) field(in providers.Input) huh.Field {
 	if in.Optional {
 		desc += " (optional)"
 	}
-	if in.Multiline {
+	if in.Multiline && !in.Secret { // a secret is always masked; a pasted PEM keeps its shape
 		return huh.NewText().Title(in.Label).Description(desc).Placeholder(in.Placeholder).
 			Value(m.values[in.Key]).Validate(validate)
 	}
@@ -286,6 +312,14 @@ func (m *setupModel) ours(id int) bool { return m.job != nil && m.job.id == id }
 
 func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case generatedMsg:
+		if msg.err != nil {
+			m.err = msg.err
+			return nil
+		}
+		m.generated[msg.key] = msg.gen
+		*m.values[msg.key] = msg.gen.Value
+		return nil
 	case eventMsg:
 		if !m.ours(msg.job) {
 			return nil
@@ -392,6 +426,14 @@ func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case stepGrant, stepConsole:
 		if m.form == nil && key.Matches(msg, k.Enter) {
 			return m.enter(m.step + 1), true
+		}
+		if m.step == stepConsole && key.Matches(msg, k.Copy) {
+			for _, g := range m.generated {
+				if len(g.Show) > 0 {
+					m.copied = true
+					return tea.SetClipboard(g.Show[0].Text), true
+				}
+			}
 		}
 	case stepSignIn:
 		if m.err != nil && key.Matches(msg, k.Enter) {
@@ -532,7 +574,24 @@ func (m *setupModel) consoleView() string {
 			b.WriteString("   " + s.LinkTo(truncate(st.URL, m.c.Width-8), st.URL) + "\n")
 		}
 	}
-	b.WriteString("\n" + s.Dim.Render("enter: I have done this · esc: back") + "\n")
+	for _, in := range m.method().Inputs {
+		g, ok := m.generated[in.Key]
+		if !ok {
+			continue
+		}
+		b.WriteString("\n" + s.Bold.Render("tether generated a key pair; its private key stays in your keyring.") + "\n")
+		for _, a := range g.Show {
+			b.WriteString(a.Label + ":\n" + s.Dim.Render(strings.TrimRight(a.Text, "\n")) + "\n")
+		}
+		if m.copied {
+			b.WriteString(s.Dim.Render("copied to your clipboard (OSC 52)") + "\n")
+		}
+	}
+	hint := "enter: I have done this · esc: back"
+	if len(m.generated) > 0 {
+		hint = "c: copy the public key · " + hint
+	}
+	b.WriteString("\n" + s.Dim.Render(hint) + "\n")
 	return b.String()
 }
 

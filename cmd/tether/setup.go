@@ -206,6 +206,14 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 		if in.Optional || values[in.Key] != "" || secrets[in.Key] != "" {
 			continue
 		}
+		if in.Generate != nil && !opts.noInput && a.ios.CanPrompt() {
+			v, err := generateInput(a, in)
+			if err != nil {
+				return providers.Inputs{}, err
+			}
+			secrets[in.Key] = v
+			continue
+		}
 		if opts.noInput || !a.ios.CanPrompt() {
 			return providers.Inputs{}, missingInput(in)
 		}
@@ -226,7 +234,29 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 	return providers.Inputs{Values: maps.Clone(values), Secret: flows.NewSecret(secrets)}, nil
 }
 
+// generateInput has tether make a value (a key pair), shows the admin
+// what to register, and waits until they have.
+func generateInput(a *app, in providers.Input) (string, error) {
+	g, err := in.Generate()
+	if err != nil {
+		return "", err
+	}
+	w := a.ios.Stderr()
+	fmt.Fprintln(w, "tether generated a key pair; the private key will be stored with the connection.")
+	for _, art := range g.Show {
+		fmt.Fprintf(w, "%s:\n%s\n", art.Label, strings.TrimRight(art.Text, "\n"))
+	}
+	fmt.Fprint(w, "Register it in the console as the steps above say, then press enter: ")
+	if _, err := bufio.NewReader(a.ios.In).ReadString('\n'); err != nil {
+		return "", plain.ErrAborted
+	}
+	return g.Value, nil
+}
+
 func missingInput(in providers.Input) error {
+	if in.Secret && in.Generate != nil {
+		return providers.Usagef("missing %s (%s): pipe it into tether with --secret-stdin, or run on a terminal to have tether generate a key pair", in.Key, strings.ToLower(in.Label))
+	}
 	if in.Secret {
 		return providers.Usagef("missing %s (%s): pipe it into tether with --secret-stdin", in.Key, strings.ToLower(in.Label))
 	}

@@ -102,8 +102,9 @@ func (p *Provider) Methods() []providers.Method {
 			Summary: "no shared secret: the application authenticates with a key pair whose public key you register",
 			Inputs: []providers.Input{domainInput, clientIDInput, {
 				Key: InputPrivateKey, Label: "Private key (PEM)", Secret: true, Multiline: true,
-				Help:     "the private half of the key registered under the application's Credentials tab",
+				Help:     "the private half of the key registered under the application's Credentials tab; tether can generate the pair",
 				Validate: validPrivateKey,
+				Generate: generateKeyPair,
 			}, {
 				Key: InputSigningAlg, Label: "Signing algorithm", Optional: true,
 				Help:     "the algorithm chosen when the public key was registered: RS256 (default), RS384 or PS256",
@@ -182,6 +183,27 @@ func validClientSecret(s string) error {
 }
 
 var signingAlgs = []string{"RS256", "RS384", "PS256"}
+
+// generateKeyPair makes an RSA key pair for private_key_jwt: the private
+// key becomes the stored secret; its public key, as PEM, is what the admin
+// registers under the application's Credentials tab.
+func generateKeyPair() (providers.Generated, error) {
+	key, err := flows.GenerateKey()
+	if err != nil {
+		return providers.Generated{}, err
+	}
+	priv, err := flows.PrivateKeyPEM(key)
+	if err != nil {
+		return providers.Generated{}, err
+	}
+	pub, err := flows.PublicKeyPEM(key)
+	if err != nil {
+		return providers.Generated{}, err
+	}
+	return providers.Generated{Value: priv, Show: []providers.Artifact{
+		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub},
+	}}, nil
+}
 
 // validPrivateKey accepts an RSA private key in PEM: Auth0 verifies client
 // assertions signed with RS256, RS384 or PS256 only.
