@@ -65,7 +65,16 @@ func (m *Model) Init() tea.Cmd {
 		if name == "" {
 			name = "default"
 		}
-		cmds = append(cmds, func() tea.Msg { return openSetupMsg{provider: m.opts.Setup, name: name} })
+		mgr, provider := m.c.Deps.Manager, m.opts.Setup
+		cmds = append(cmds, func() tea.Msg {
+			msg := openSetupMsg{provider: provider, name: name}
+			if f, err := mgr.Config.Load(); err == nil { // resume a setup left unfinished
+				if d, ok := f.Draft(flowsKey(provider, name)); ok {
+					msg.draft = &d
+				}
+			}
+			return msg
+		})
 	}
 	return tea.Batch(cmds...)
 }
@@ -126,13 +135,6 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.page = pageHome
 			m.home.notice = err.Error()
 			return m, nil
-		}
-		if msg.draft == nil {
-			if f, err := mgr.Config.Load(); err == nil {
-				if d, ok := f.Draft(flowsKey(msg.provider, msg.name)); ok {
-					msg.draft = &d
-				}
-			}
 		}
 		m.setup = newSetup(m.c, p, cp, msg.name, msg.draft)
 		m.page = pageSetup
