@@ -190,7 +190,7 @@ func (c Config) Update(fn func(*ConfigFile) error) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return &ConfigError{Path: c.Path(), Err: err}
 	}
-	unlock, err := lockFile(filepath.Join(c.Dir, ".lock"))
+	unlock, err := LockFile(filepath.Join(c.Dir, ".lock"))
 	if err != nil {
 		return &ConfigError{Path: c.Path(), Err: err}
 	}

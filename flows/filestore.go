@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bytes"
+	"crypto/rand"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"filippo.io/age"
@@ -139,7 +141,7 @@ func (s *FileStore) Location(k Key) string {
 }
 
 func (s *FileStore) Probe(ctx context.Context) error {
-	k := Key{Provider: ".probe", Name: "probe"}
+	k := Key{Provider: ".probe", Name: "probe-" + strings.ToLower(rand.Text()[:8])}
 	want := NewSecret(map[string]string{"probe": "ok"})
 	if err := s.Save(ctx, k, want); err != nil {
 		return s.unavailable(err)

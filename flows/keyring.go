@@ -74,6 +74,10 @@ type KeyringStore struct {
 	OnWait func(message string)
 	// ChunkSize is the largest item stored; 0 means DefaultChunkSize.
 	ChunkSize int
+	// Lock, when set, is held around every Save and Delete, so that two
+	// tether processes writing one connection do not mix their chunks
+	// (see LockFile). The store's own mutex covers one process only.
+	Lock func() (unlock func(), err error)
 
 	mu sync.Mutex // serializes writers of this process
 }
@@ -91,14 +95,13 @@ func (s *KeyringStore) Location(k Key) string {
 	return fmt.Sprintf("OS keyring · service %q · account %q", s.Service, k.String())
 }
 
-const (
-	manifestPrefix = "tether-chunked:v1:"
-	probeAccount   = "tether-probe"
-)
+const manifestPrefix = "tether-chunked:v1:"
 
-// Probe writes, reads back and deletes a random value.
+// Probe writes, reads back and deletes a random value, under an account of
+// its own so that two tethers probing at once do not meet.
 func (s *KeyringStore) Probe(ctx context.Context) error {
 	value := rand.Text()
+	probeAccount := "tether-probe-" + value[:8]
 	if err := s.call(ctx, "writing to the keyring", func(kr Keyring) error {
 		return kr.Set(s.Service, probeAccount, value)
 	}); err != nil {
@@ -124,8 +127,11 @@ func (s *KeyringStore) Save(ctx context.Context, k Key, sec Secret) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 
 	old, err := s.readManifest(ctx, k)
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
@@ -197,8 +203,11 @@ func (s *KeyringStore) Load(ctx context.Context, k Key) (Secret, error) {
 }
 
 func (s *KeyringStore) Delete(ctx context.Context, k Key) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	old, err := s.readManifest(ctx, k)
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrCorrupt) {
 		return err
@@ -210,6 +219,20 @@ func (s *KeyringStore) Delete(ctx context.Context, k Key) error {
 		return err
 	}
 	return nil
+}
+
+// lock takes the in-process mutex and, when set, the cross-process Lock.
+func (s *KeyringStore) lock() (func(), error) {
+	s.mu.Lock()
+	if s.Lock == nil {
+		return s.mu.Unlock, nil
+	}
+	unlock, err := s.Lock()
+	if err != nil {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("locking the keyring entries: %w", err)
+	}
+	return func() { unlock(); s.mu.Unlock() }, nil
 }
 
 // manifest describes a chunked secret; the zero value means "not chunked".
@@ -246,23 +269,31 @@ func (s *KeyringStore) readManifest(ctx context.Context, k Key) (manifest, error
 
 // sweep deletes every chunk of k except the first keepCount of slot
 // keepSlot: the chunks the old manifest names, and any left behind by an
-// interrupted write (found by deleting indexes upward until one is
-// missing).
+// interrupted write. It finds how far each slot goes by reading upward,
+// then deletes from the highest index down, so that an interrupted sweep
+// can only leave a run starting at index 0, which the next sweep finds.
 func (s *KeyringStore) sweep(ctx context.Context, k Key, old manifest, keepSlot string, keepCount int) error {
 	for _, slot := range []string{"a", "b"} {
 		start := 0
 		if slot == keepSlot {
 			start = keepCount
 		}
-		for i := start; ; i++ {
-			err := s.del(ctx, chunkAccount(k, slot, i))
+		end := start
+		if slot == old.slot {
+			end = max(end, old.count)
+		}
+		for {
+			_, err := s.get(ctx, chunkAccount(k, slot, end))
 			if errors.Is(err, ErrNotFound) {
-				if slot == old.slot && i < old.count {
-					continue // a chunk already gone; keep going to the end
-				}
 				break
 			}
 			if err != nil {
+				return err
+			}
+			end++
+		}
+		for i := end - 1; i >= start; i-- {
+			if err := s.del(ctx, chunkAccount(k, slot, i)); err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
 		}

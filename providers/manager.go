@@ -168,7 +168,12 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	if err != nil {
 		return SetupResult{}, err
 	}
-	conn, secret, err := plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
+	var conn Connection
+	var secret flows.Secret
+	err = safely(func() (err error) {
+		conn, secret, err = plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
+		return err
+	})
 	if err != nil {
 		return SetupResult{}, err
 	}
@@ -298,18 +303,30 @@ func (m *Manager) verify(ctx context.Context, conn Connection, secret flows.Secr
 	}
 	col := &collector{next: r}
 	m.warnExpiry(conn, col)
-	err := p.Verify(ctx, conn, secret, col)
+	err := safely(func() error { return p.Verify(ctx, conn, secret, col) })
 	if err != nil {
 		m.fillErrors(conn, col, err)
 	}
-	return m.record(conn, col, err)
+	return m.record(ctx, conn, col, err)
 }
 
 // failed reports a verification that could not start.
 func (m *Manager) failed(conn Connection, r Reporter, err error) Result {
 	col := &collector{next: r}
 	m.fillErrors(conn, col, err)
-	return m.record(conn, col, err)
+	return m.record(context.Background(), conn, col, err)
+}
+
+// safely runs f, turning a panic into an error, so that a bug in one
+// provider ends one verification, not the program (nor leaves a terminal
+// in raw mode).
+func safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error: %v (please report it)", r)
+		}
+	}()
+	return f()
 }
 
 // fillErrors reports an Error check for every needed permission that got
@@ -353,8 +370,9 @@ func (m *Manager) warnExpiry(conn Connection, r Reporter) {
 
 // record turns what was collected into a Result and saves the verdict in
 // the connection's metadata. A failure to save is a warning: the checks
-// are still right.
-func (m *Manager) record(conn Connection, col *collector, err error) Result {
+// are still right. A cancelled verification reached no verdict of its
+// own and is not recorded over the last one.
+func (m *Manager) record(ctx context.Context, conn Connection, col *collector, err error) Result {
 	col.mu.Lock()
 	res := Result{Connection: conn, VerifiedAt: m.now().UTC().Truncate(time.Second), Checks: slices.Clone(col.checks), Warnings: slices.Clone(col.warnings), Err: err}
 	col.mu.Unlock()
@@ -365,6 +383,9 @@ func (m *Manager) record(conn Connection, col *collector, err error) Result {
 		v.Counts[string(s)] = n
 	}
 	res.Connection.LastVerification = v
+	if ctx.Err() != nil {
+		return res
+	}
 	uerr := m.Config.Update(func(f *flows.ConfigFile) error {
 		c, ok := f.Find(conn.Key())
 		if !ok {

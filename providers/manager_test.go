@@ -291,3 +291,38 @@ func TestResolveAndForget(t *testing.T) {
 		t.Error("forgetting twice succeeded")
 	}
 }
+
+func TestCancelledVerifyKeepsTheLastVerdict(t *testing.T) {
+	m, _ := newManager(t, &fakeProvider{})
+	plan, _ := m.Plan(request("acme.us.auth0.com"))
+	if _, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	conns, _ := m.Resolve(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m.Verify(ctx, conns[0], nopReporter{})
+	conns, _ = m.Resolve(nil)
+	if v := conns[0].LastVerification; v == nil || v.Verdict != "ok" {
+		t.Errorf("after a cancelled verify, last verification = %+v, want the earlier ok", v)
+	}
+}
+
+// panicky panics in Verify, as a buggy provider might.
+type panicky struct{ fakeProvider }
+
+func (*panicky) Verify(context.Context, Connection, flows.Secret, Reporter) error { panic("boom") }
+
+func TestProviderPanicIsAnError(t *testing.T) {
+	m, _ := newManager(t, &fakeProvider{})
+	plan, _ := m.Plan(request("acme.us.auth0.com"))
+	if _, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	m.Providers = []Provider{&panicky{}}
+	conns, _ := m.Resolve(nil)
+	res := m.Verify(context.Background(), conns[0], nopReporter{})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "internal error: boom") || res.Verdict() != VerdictNone {
+		t.Errorf("Verify with a panicking provider = %v, %s", res.Err, res.Verdict())
+	}
+}

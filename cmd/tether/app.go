@@ -98,11 +98,13 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Two tethers writing one connection's keyring items take turns.
+	keyringLock := func() (func(), error) { return flows.LockFile(filepath.Join(dir, ".keyring.lock")) }
 	var s flows.Store
 	switch {
 	case a.sandbox:
 		kr := flows.NewKeyringStore("tether-sandbox")
-		kr.Timeout, kr.OnWait = 5*time.Second, a.keyringNotice
+		kr.Timeout, kr.OnWait, kr.Lock = 5*time.Second, a.keyringNotice, keyringLock
 		file := func() (flows.Store, error) {
 			return flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), filepath.Join(dir, "age-identity.txt"))
 		}
@@ -116,7 +118,7 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 		}
 	case kind == flows.StoreKeyring:
 		kr := flows.NewKeyringStore("tether")
-		kr.OnWait = a.keyringNotice
+		kr.OnWait, kr.Lock = a.keyringNotice, keyringLock
 		s = kr
 	default:
 		if pass := os.Getenv("TETHER_PASSPHRASE"); pass != "" {

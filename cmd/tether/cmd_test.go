@@ -159,6 +159,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"keyring unreachable", canary, append([]string{"setup", "auth0", "--secret-stdin"}, good...), 2,
 			"the OS keyring is unavailable: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set); either start a Secret Service"},
 		{"unknown flag", "", []string{"verify", "--bogus"}, 2, "unknown flag: --bogus"},
+		{"unknown command", "", []string{"bogus"}, 2, `unknown command "bogus"`},
 		{"nothing to verify", "", []string{"verify"}, 2, "no connections yet"},
 	}
 	for _, tt := range tests {
@@ -169,7 +170,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tt.code, r.stderr)
 			}
 			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-			if tt.name == "unknown flag" {
+			if tt.name == "unknown flag" || tt.name == "unknown command" {
 				lines = lines[:1] // plus the --help hint
 			}
 			if len(lines) != 1 || !strings.HasPrefix(lines[0], "tether: ") || !strings.Contains(lines[0], tt.want) {

@@ -60,7 +60,7 @@ Try it offline first: tether --sandbox setup auth0`,
 
   # re-verify every stored connection, as JSON
   tether verify --json`,
-		Args:              cobra.NoArgs,
+		Args:              usageArgs(cobra.NoArgs),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},

@@ -172,6 +172,10 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 		values[k] = v
 	}
 	if opts.secretStdin {
+		if a.ios.IsStdinTTY() {
+			// Typed here it would echo, and nothing says when it ends.
+			return providers.Inputs{}, providers.Usagef("--secret-stdin reads a pipe, not a terminal: pipe the secret in (< secret.txt), or leave the flag out and tether asks for it without echo")
+		}
 		secretInputs := m.SecretInputs()
 		if len(secretInputs) != 1 {
 			return providers.Inputs{}, providers.Usagef("method %s takes no secret on stdin", m.ID)

@@ -76,6 +76,28 @@ func (p *Prompter) Ask(in providers.Input) (string, error) {
 
 func (p *Prompter) read(in providers.Input) (string, error) {
 	switch {
+	case in.Secret && in.Multiline && p.readPassword != nil:
+		// A secret block (a PEM key): line by line without echo, until
+		// its END line or an empty line.
+		fmt.Fprintln(p.out, dim.Render("(paste it; it is not shown)"))
+		var lines []string
+		for {
+			line, err := p.readPassword()
+			if err != nil {
+				return "", ErrAborted
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "" && len(lines) > 0 {
+				break
+			}
+			if line != "" {
+				lines = append(lines, line)
+			}
+			if strings.HasPrefix(line, "-----END ") {
+				break
+			}
+		}
+		return strings.Join(lines, "\n") + "\n", nil
 	case in.Multiline:
 		fmt.Fprintln(p.out, dim.Render("(paste it, then an empty line)"))
 		var lines []string
