@@ -33,6 +33,10 @@ const (
 )
 
 // padded is the interval plus the drift margin.
+// defaultDeviceLifetime bounds a device code whose response has no
+// expires_in: 15 minutes, the lifetime most servers give.
+const defaultDeviceLifetime = 15 * time.Minute
+
 func padded(interval time.Duration, margin float64) time.Duration {
 	return interval + time.Duration(math.Round(float64(interval)*margin))
 }
@@ -79,7 +83,9 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 	}
 
 	now := c.Clock.now()
-	var deadline time.Time
+	// expires_in is required (RFC 8628 §3.2); a server that leaves it out
+	// still gets a bound, so that polling never goes on forever.
+	deadline := now.Add(defaultDeviceLifetime)
 	if !da.Expiry.IsZero() {
 		// x/oauth2 dates the expiry on the real clock; keep the duration.
 		deadline = now.Add(time.Until(da.Expiry).Round(time.Second))

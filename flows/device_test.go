@@ -152,8 +152,9 @@ func TestDeviceSignInExpiredTokenFromServer(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != "expired_token" || !errors.Is(err, ErrExpired) {
 		t.Fatalf("DeviceSignIn() = %v, want expired_token", err)
 	}
-	if w := rec.find("Waiting")[0].(Waiting); w.Remaining != 0 {
-		t.Errorf("Waiting without an expiry = %+v, want Remaining 0", w)
+	// Without expires_in the code still gets a bound (15 minutes).
+	if w := rec.find("Waiting")[0].(Waiting); w.Remaining != defaultDeviceLifetime {
+		t.Errorf("Waiting without an expiry = %+v, want Remaining %v", w, defaultDeviceLifetime)
 	}
 }
 

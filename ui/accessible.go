@@ -110,6 +110,24 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 			secrets[in.Key] = v // the sandbox's demo secret: nothing to ask
 			continue
 		}
+		if in.Generate != nil {
+			// A key pair: tether makes it and shows its public half; a PEM
+			// could not be typed line by line into one answer anyway.
+			g, err := in.Generate()
+			if err != nil {
+				return providers.SetupResult{}, err
+			}
+			fmt.Fprintln(out, "tether generated a key pair; the private key will be stored with the connection.")
+			for _, a := range g.Show {
+				fmt.Fprintf(out, "%s:\n%s\n", a.Label, strings.TrimRight(a.Text, "\n"))
+			}
+			done := true
+			if err := ask(huh.NewConfirm().Title("Have you registered this public key in the console?").Value(&done)); err != nil {
+				return providers.SetupResult{}, err
+			}
+			secrets[in.Key] = g.Value
+			continue
+		}
 		title := in.Label + " (" + in.Help + ")"
 		if v != "" {
 			title += " [enter keeps " + v + "]"

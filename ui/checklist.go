@@ -75,6 +75,21 @@ func (l *checklist) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// fixURL returns the console link of the first failing check, if any.
+func (l *checklist) fixURL() string {
+	for _, n := range l.needs {
+		if c, ok := l.checks[n.Permission.Name]; ok && c.Status != providers.Granted && c.FixURL != "" {
+			return c.FixURL
+		}
+	}
+	for _, c := range l.extra {
+		if c.FixURL != "" {
+			return c.FixURL
+		}
+	}
+	return ""
+}
+
 // counts returns how many checks have each status.
 func (l *checklist) counts() map[providers.Status]int {
 	n := map[providers.Status]int{}
@@ -151,17 +166,44 @@ func (l *checklist) row(c providers.Check, nameWidth, width int, evidence bool) 
 	}
 	if c.Fix != "" {
 		b.WriteString(wrap(s.Normal, "fix: "+c.Fix, width-8, "        ") + "\n")
-		if c.FixURL != "" {
-			// The visible text is cut to the window; the link keeps the whole URL.
+		if c.FixURL != "" && evidence {
+			// In full, cut into lines, for terminals without clickable links.
+			b.WriteString(wrap(s.Link, c.FixURL, width-8, "        ") + "\n")
+		} else if c.FixURL != "" {
+			// Cut to the window; the link keeps the whole URL, and u copies it.
 			b.WriteString("        " + s.LinkTo(ansi.Truncate(c.FixURL, width-8, "…"), c.FixURL) + "\n")
 		}
 	}
 	return b.String()
 }
 
-// wrap renders text in style, wrapped to width, each line indented.
+// wrap renders text in style, wrapped at spaces to width, each line
+// indented. Only a word longer than the width is cut, so a URL or a
+// hyphenated name stays whole whenever it fits.
 func wrap(style lipgloss.Style, text string, width int, indent string) string {
-	lines := strings.Split(ansi.Wrap(text, max(width, 20), ""), "\n")
+	width = max(width, 20)
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		for ansi.StringWidth(word) > width {
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			lines = append(lines, ansi.Cut(word, 0, width))
+			word = ansi.Cut(word, width, ansi.StringWidth(word))
+		}
+		switch {
+		case line == "":
+			line = word
+		case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
+	}
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
 	for i, l := range lines {
 		lines[i] = indent + style.Render(l)
 	}

@@ -32,8 +32,9 @@ type (
 		err    error
 	}
 	forgotMsg struct {
-		key flows.Key
-		err error
+		key   flows.Key
+		err   error
+		draft bool // a setup in progress was dropped
 	}
 	// openSetupMsg asks the root to start the wizard.
 	openSetupMsg struct {
@@ -55,6 +56,7 @@ type homeModel struct {
 	err     error
 	notice  string
 	confirm *providers.Connection // forget, awaiting y/n
+	discard *flows.Draft          // drop a setup in progress, awaiting y/n
 	naming  *textinput.Model      // name of an added connection
 }
 
@@ -126,15 +128,32 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 		h.setRows(msg)
 		return nil
 	case forgotMsg:
-		if msg.err != nil {
+		switch {
+		case msg.err != nil:
 			h.notice = "could not forget " + msg.key.String() + ": " + msg.err.Error()
-		} else {
+		case msg.draft:
+			h.notice = "dropped the setup in progress for " + msg.key.String()
+		default:
 			h.notice = "forgot " + msg.key.String() + "; revoke it in the provider's console if it is no longer used"
 		}
 		return h.load()
 	case tea.KeyPressMsg:
 		if h.naming != nil {
 			return h.nameKey(msg)
+		}
+		if h.discard != nil {
+			d := *h.discard
+			h.discard = nil
+			if !key.Matches(msg, k.Yes) {
+				h.notice = "kept the setup in progress"
+				return nil
+			}
+			mgr := h.c.Deps.Manager
+			return func() tea.Msg {
+				k := flows.Key{Provider: d.Provider, Name: d.Name}
+				err := mgr.Config.Update(func(f *flows.ConfigFile) error { f.RemoveDraft(k); return nil })
+				return forgotMsg{key: k, err: err, draft: true}
+			}
 		}
 		if h.confirm != nil {
 			c := *h.confirm
@@ -182,6 +201,9 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.Forget) && row.conn != nil:
 			c := *row.conn
 			h.confirm = &c
+		case key.Matches(msg, k.Forget) && row.draft != nil:
+			d := *row.draft
+			h.discard = &d
 		case key.Matches(msg, k.Add) && row.supported:
 			ti := textinput.New()
 			ti.Prompt = "name for the new " + row.cat.Name + " connection › "
@@ -296,6 +318,9 @@ func (h *homeModel) view() string {
 	if h.confirm != nil {
 		b.WriteString("\n" + s.Badge.Render(fmt.Sprintf("Forget %s (%s) and delete its credential? y/n", h.confirm.Key(), h.confirm.Tenant)) + "\n")
 	}
+	if h.discard != nil {
+		b.WriteString("\n" + s.Badge.Render(fmt.Sprintf("Drop the setup in progress for %s/%s? y/n", h.discard.Provider, h.discard.Name)) + "\n")
+	}
 	if h.naming != nil {
 		b.WriteString("\n" + h.naming.View() + "\n")
 	}
@@ -307,7 +332,7 @@ func (h *homeModel) view() string {
 
 func (h *homeModel) help() []key.Binding {
 	k := h.c.Keys
-	if h.confirm != nil {
+	if h.confirm != nil || h.discard != nil {
 		return []key.Binding{k.Yes, k.No}
 	}
 	return []key.Binding{k.Enter, k.Verify, k.VerifyAll, k.Forget, k.Add, k.Help, k.Quit}

@@ -22,6 +22,7 @@ type KeyMap struct {
 	Paste      key.Binding
 	Open       key.Binding
 	SandboxFix key.Binding
+	CopyLink   key.Binding
 	Yes, No    key.Binding
 }
 
@@ -46,6 +47,7 @@ func DefaultKeyMap() KeyMap {
 		Paste:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "paste redirect URL")),
 		Open:       key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open link")),
 		SandboxFix: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "fix it in the sandbox tenant")),
+		CopyLink:   key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "copy the fix link")),
 		Yes:        key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 		No:         key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 	}

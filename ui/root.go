@@ -19,6 +19,11 @@ const (
 	pageVerify
 )
 
+// Notice is a message from outside the program for the admin (the
+// keyring is waiting for an unlock, say), shown above the footer until
+// the next key.
+type Notice string
+
 // Options choose where the TUI starts.
 type Options struct {
 	// Setup opens the wizard for this provider at once ("tether setup
@@ -44,6 +49,7 @@ type Model struct {
 	// screen it belongs to, so a new screen starts at the top.
 	offset int
 	screen string
+	notice string
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -105,7 +111,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.Dark = msg.IsDark()
 		m.c.Styles = NewStyles(m.c.Dark)
 		m.help.Styles = help.DefaultStyles(m.c.Dark)
+	case Notice:
+		m.notice = string(msg)
+		return m, nil
 	case tea.KeyPressMsg:
+		m.notice = ""
 		if key.Matches(msg, k.ForceQuit) {
 			m.stopJobs()
 			return m, tea.Quit
@@ -203,8 +213,14 @@ func (m *Model) View() tea.View {
 		body, keys = m.home.view(), m.home.help()
 	}
 	footer := m.help.ShortHelpView(keys)
+	if m.notice != "" {
+		footer = s.Badge.Render(ansi.Truncate(m.notice, w-2, "…")) + "\n" + footer
+	}
 	if m.showHelp {
 		footer = m.help.FullHelpView([][]key.Binding{keys, {m.c.Keys.Up, m.c.Keys.Down, m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.ForceQuit}})
+		if m.notice != "" {
+			footer = s.Badge.Render(ansi.Truncate(m.notice, w-2, "…")) + "\n" + footer
+		}
 	}
 	// Fit the body between header and footer, scrolled by pgup/pgdown.
 	room := max(m.c.Height-4-lipgloss.Height(footer), 3)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -45,6 +46,13 @@ func (v *verifyModel) start() tea.Cmd {
 	}
 	conns := v.conns
 	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				for i := range conns {
+					j.send(verifyDoneMsg{job: j.id, index: i, result: providers.Result{Err: fmt.Errorf("internal error: %v (please report it)", r)}})
+				}
+			}
+		}()
 		mgr.VerifyAll(ctx, conns, func(i int) providers.Reporter { return reporter{j: j, index: i} },
 			func(i int, r providers.Result) { j.send(verifyDoneMsg{job: j.id, index: i, result: r}) })
 	}()
@@ -86,6 +94,13 @@ func (v *verifyModel) update(msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Evidence):
 			v.evidence = !v.evidence
+		case key.Matches(msg, k.CopyLink):
+			for _, l := range v.lists {
+				if u := l.fixURL(); u != "" {
+					l.warnings = append(l.warnings, "fix link copied to your clipboard (OSC 52)")
+					return tea.SetClipboard(u)
+				}
+			}
 		case key.Matches(msg, k.Recheck) && v.pending == 0:
 			return v.start()
 		case key.Matches(msg, k.Back):
@@ -122,7 +137,7 @@ func (v *verifyModel) view() string {
 
 func (v *verifyModel) help() []key.Binding {
 	k := v.c.Keys
-	keys := []key.Binding{k.Evidence}
+	keys := []key.Binding{k.Evidence, k.CopyLink}
 	if v.pending == 0 {
 		keys = append(keys, k.Recheck)
 	}

@@ -30,6 +30,10 @@ type app struct {
 	noBrowser   bool
 	accessible  bool
 
+	// notify, while the TUI owns the terminal, shows a notice in it
+	// instead of writing to stderr over its screen.
+	notify func(string)
+
 	// sandboxOptions replaces the sandbox's demo tenants (tests).
 	sandboxOptions *sandbox.Options
 
@@ -84,6 +88,13 @@ func (a *app) storeKind() (flows.StoreKind, error) {
 }
 
 func (a *app) keyringNotice(msg string) {
+	a.mu.Lock()
+	notify := a.notify
+	a.mu.Unlock()
+	if notify != nil {
+		notify(msg)
+		return
+	}
 	fmt.Fprintln(a.ios.Stderr(), "tether: "+msg)
 }
 

@@ -289,7 +289,11 @@ func TestVersionAndHelp(t *testing.T) {
 // redraws, and gets the same checks.
 func TestAccessibleSetup(t *testing.T) {
 	isolate(t)
-	r := tether(t, "1\n\n\n\n", nil, "--sandbox", "--accessible", "setup", "auth0")
+	ios, in, out, errOut := plain.Test()
+	ios.SetTTY(true, false, true) // a person at a terminal, output captured
+	in.WriteString("1\n\n\n\n")
+	code := runApp(context.Background(), &app{ios: ios}, []string{"--sandbox", "--accessible", "setup", "auth0"})
+	r := result{code: code, stdout: out.String(), stderr: errOut.String()}
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -301,5 +305,10 @@ func TestAccessibleSetup(t *testing.T) {
 	}
 	if strings.Contains(r.stdout, "\x1b[2J") || strings.Contains(r.stdout, "\x1b[H") || strings.Contains(r.stdout, "sandbox-only-demo-secret") {
 		t.Errorf("accessible output redraws or shows the secret:\n%q", r.stdout)
+	}
+	// Without a terminal there is no one to answer: plain mode, no prompts.
+	r = tether(t, "", nil, "--sandbox", "--accessible", "setup", "auth0", "--name", "piped")
+	if r.code != 0 || strings.Contains(r.stdout, "How do you want to connect?") {
+		t.Errorf("accessible without a terminal: exit %d\n%s", r.code, r.stdout)
 	}
 }

@@ -60,7 +60,7 @@ In --sandbox mode every input defaults to the demo tenant's value.`,
 func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	// Asked for line-by-line questions, or on a terminal with nothing given
 	// on the command line: the wizard.
-	if a.accessible && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 {
+	if a.accessible && a.ios.CanPrompt() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 {
 		return runAccessible(ctx, a, opts.provider, opts.name)
 	}
 	if a.ios.IsStdinTTY() && !a.accessibleMode() && a.ios.IsStdoutTTY() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 && opts.method == "" && len(opts.capabilities) == 0 {
@@ -206,11 +206,19 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 		}
 	}
 	var prompter *plain.Prompter
+	stepsShown := false
+	showSteps := func() {
+		if !stepsShown {
+			stepsShown = true
+			fmt.Fprint(a.ios.Stderr(), plain.Steps(steps(providers.Inputs{Values: values})))
+		}
+	}
 	for _, in := range m.Inputs {
 		if in.Optional || values[in.Key] != "" || secrets[in.Key] != "" {
 			continue
 		}
 		if in.Generate != nil && !opts.noInput && a.ios.CanPrompt() {
+			showSteps()
 			v, err := generateInput(a, in)
 			if err != nil {
 				return providers.Inputs{}, err
@@ -223,7 +231,7 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 		}
 		if prompter == nil {
 			prompter = plain.NewPrompter(a.ios)
-			fmt.Fprint(a.ios.Stderr(), plain.Steps(steps(providers.Inputs{Values: values})))
+			showSteps()
 		}
 		v, err := prompter.Ask(in)
 		if err != nil {

@@ -43,7 +43,16 @@ func runTUI(ctx context.Context, a *app, opts ui.Options) error {
 	if a.ios.NoColor {
 		progOpts = append(progOpts, tea.WithColorProfile(colorprofile.Ascii))
 	}
-	_, err = tea.NewProgram(ui.New(deps, opts), progOpts...).Run()
+	p := tea.NewProgram(ui.New(deps, opts), progOpts...)
+	a.mu.Lock()
+	a.notify = func(msg string) { p.Send(ui.Notice(msg)) }
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.notify = nil
+		a.mu.Unlock()
+	}()
+	_, err = p.Run()
 	if errors.Is(err, tea.ErrInterrupted) || errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return context.Canceled
 	}

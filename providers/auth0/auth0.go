@@ -413,18 +413,20 @@ func (p *Provider) signInError(t tenant, settings map[string]string, err error) 
 // or from the access token's scope claim when the response omits it (the
 // Authentication API reference does not promise the field). The token
 // came over TLS from the tenant itself, so its signature is not checked.
-func grantedScopes(tok *oauth2.Token) (scopes []string, source string) {
+//
+// known is false when neither says: the grant is then unknown, not empty.
+func grantedScopes(tok *oauth2.Token) (scopes []string, source string, known bool) {
 	if s, ok := tok.Extra("scope").(string); ok {
-		return strings.Fields(s), "token response scope"
+		return strings.Fields(s), "token response scope", true
 	}
 	parsed, err := jwt.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256, jose.HS256, jose.PS256, jose.ES256})
 	if err == nil {
-		var c struct {
-			Scope string `json:"scope"`
-		}
+		var c map[string]any
 		if parsed.UnsafeClaimsWithoutVerification(&c) == nil {
-			return strings.Fields(c.Scope), "access token scope claim"
+			if s, ok := c["scope"].(string); ok {
+				return strings.Fields(s), "access token scope claim", true
+			}
 		}
 	}
-	return nil, "token (no scope field or claim)"
+	return nil, "the token (it lists no scopes)", false
 }

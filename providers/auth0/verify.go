@@ -62,8 +62,17 @@ func (a answer) String() string {
 	return s
 }
 
+// grant is what the token says of one scope.
+type grant int
+
+const (
+	lacks grant = iota
+	grants
+	unsaid // the token lists no scopes at all
+)
+
 // observe decides one scope from the token's grant and the probe's answer.
-// It is pure; the table in verify_test.go is its specification.
+// It is pure; the table in verify_internal_test.go is its specification.
 //
 //   - The token's scope is the grant itself: a scope it lacks is missing,
 //     whatever the probe says (an endpoint may also accept another scope).
@@ -71,15 +80,27 @@ func (a answer) String() string {
 //     insufficient_scope disproves it; anything else is no verdict.
 //   - A probe that could not run (no user to read logs for) leaves the
 //     token's grant as the evidence.
-func observe(scope string, inToken bool, tokenSource string, a answer) providers.Observation {
+//   - When the token lists no scopes, only a refusal decides; a 200 may
+//     come from another scope the endpoint accepts, so it stays unknown.
+func observe(scope string, g grant, tokenSource string, a answer) providers.Observation {
 	o := providers.Observation{Identifier: scope}
 	claim := tokenSource + " lacks " + scope
-	if inToken {
+	switch g {
+	case grants:
 		claim = tokenSource + " grants " + scope
+	case unsaid:
+		claim = "no scope list in " + tokenSource
 	}
 	o.Evidence = claim + "; " + a.String()
 	switch {
-	case !inToken:
+	case g == unsaid && a.status == http.StatusForbidden && a.errorCode == "insufficient_scope":
+		o.Status = providers.Missing
+	case g == unsaid && a.status == http.StatusOK, g == unsaid && a.skipped != "":
+		o.Status = providers.Unknown
+		o.Evidence += " (the endpoint also accepts other scopes, so this does not prove " + scope + ")"
+	case g == unsaid:
+		o.Status = providers.Error
+	case g == lacks:
 		o.Status = providers.Missing
 	case a.skipped != "":
 		o.Status = providers.Granted
@@ -123,7 +144,19 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret
 	if err != nil {
 		return p.signInError(t, conn.Settings, err)
 	}
-	granted, source := grantedScopes(tok)
+	granted, source, known := grantedScopes(tok)
+	grantOf := func(scope string) grant {
+		switch {
+		case !known:
+			return unsaid
+		case slices.Contains(granted, scope):
+			return grants
+		}
+		return lacks
+	}
+	if !known {
+		r.Warn("the token lists no scopes: each permission is decided by its probe alone, and excess grants cannot be seen")
+	}
 
 	// Report each need as soon as the probes of all its scopes answered.
 	var mu sync.Mutex
@@ -144,7 +177,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret
 					obs = nil
 					break
 				}
-				obs = append(obs, observe(id, slices.Contains(granted, id), source, a))
+				obs = append(obs, observe(id, grantOf(id), source, a))
 			}
 			if obs != nil {
 				reported[i] = true
@@ -158,7 +191,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret
 			var obs []providers.Observation
 			for _, id := range n.Permission.Identifiers() {
 				if a, ok := answers[id]; ok {
-					obs = append(obs, observe(id, slices.Contains(granted, id), source, a))
+					obs = append(obs, observe(id, grantOf(id), source, a))
 				}
 			}
 			r.Check(providers.Evaluate(n, obs, fixFor(n, clientID), fixURL))

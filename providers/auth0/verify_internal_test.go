@@ -44,7 +44,11 @@ func TestObserve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := observe("read:logs", tt.inToken, "token response scope", tt.a)
+			g := lacks
+			if tt.inToken {
+				g = grants
+			}
+			o := observe("read:logs", g, "token response scope", tt.a)
 			if o.Status != tt.want || !strings.Contains(o.Evidence, tt.evid) || o.Identifier != "read:logs" {
 				t.Errorf("observe(inToken=%v, %v) = %s %q, want %s containing %q", tt.inToken, tt.a, o.Status, o.Evidence, tt.want, tt.evid)
 			}
@@ -111,12 +115,12 @@ func TestGrantedScopesFallsBackToTheClaim(t *testing.T) {
 	// header {"alg":"RS256"}, payload {"scope":"read:users read:logs"}, any signature.
 	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzY29wZSI6InJlYWQ6dXNlcnMgcmVhZDpsb2dzIn0.c2ln"
 	tok := (&oauth2.Token{AccessToken: jwt}).WithExtra(map[string]any{})
-	got, source := grantedScopes(tok)
+	got, source, _ := grantedScopes(tok)
 	if strings.Join(got, " ") != "read:users read:logs" || !strings.Contains(source, "claim") {
 		t.Errorf("grantedScopes(claim only) = %q from %q", got, source)
 	}
 	tok = (&oauth2.Token{AccessToken: jwt}).WithExtra(map[string]any{"scope": "read:users"})
-	if got, source := grantedScopes(tok); strings.Join(got, " ") != "read:users" || !strings.Contains(source, "response") {
+	if got, source, _ := grantedScopes(tok); strings.Join(got, " ") != "read:users" || !strings.Contains(source, "response") {
 		t.Errorf("grantedScopes(response) = %q from %q", got, source)
 	}
 }
@@ -155,5 +159,26 @@ func TestValidPrivateKeyWantsRSA(t *testing.T) {
 	der, _ = x509.MarshalPKCS8PrivateKey(rk)
 	if err := validPrivateKey(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))); err != nil {
 		t.Errorf("validPrivateKey(RSA) = %v", err)
+	}
+}
+
+func TestObserveWithoutAScopeList(t *testing.T) {
+	tests := []struct {
+		a    answer
+		want providers.Status
+	}{
+		{answer{request: "GET /x", status: 200}, providers.Unknown},
+		{answer{request: "GET /x", status: 403, errorCode: "insufficient_scope"}, providers.Missing},
+		{answer{request: "GET /x", status: 429}, providers.Error},
+		{answer{skipped: "no user"}, providers.Unknown},
+	}
+	for _, tt := range tests {
+		if o := observe("read:logs", unsaid, "the token", tt.a); o.Status != tt.want || !strings.Contains(o.Evidence, "no scope list") {
+			t.Errorf("observe(unsaid, %v) = %s %q, want %s", tt.a, o.Status, o.Evidence, tt.want)
+		}
+	}
+	opaque := (&oauth2.Token{AccessToken: "opaque"}).WithExtra(map[string]any{})
+	if _, _, known := grantedScopes(opaque); known {
+		t.Error("an opaque token without a scope field counts as a known, empty grant")
 	}
 }
