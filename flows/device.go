@@ -33,6 +33,10 @@ const (
 )
 
 // padded is the interval plus the drift margin.
+// maxNetFailures is how many polls in a row may fail to reach the server
+// before the device flow gives up.
+const maxNetFailures = 3
+
 // defaultDeviceLifetime bounds a device code whose response has no
 // expires_in: 15 minutes, the lifetime most servers give.
 const defaultDeviceLifetime = 15 * time.Minute
@@ -111,6 +115,7 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 
 	poll := url.Values{"grant_type": {DeviceGrantType}, "device_code": {da.DeviceCode}}
 	margin := driftMargin
+	netFailures := 0
 	for {
 		wait := padded(interval, margin)
 		var left time.Duration
@@ -130,6 +135,15 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 			in.Events.Emit(Approved{})
 			return tok, nil
 		}
+		// A network hiccup between two polls is not the admin's answer:
+		// keep polling through a few in a row, then give up.
+		var ne *NetworkError
+		if errors.As(err, &ne) && ctx.Err() == nil && netFailures < maxNetFailures {
+			netFailures++
+			in.Events.Emit(Progress{Message: "could not reach " + ne.Host + " (" + ne.Reason + "); trying again"})
+			continue
+		}
+		netFailures = 0
 		var te *TokenError
 		if !errors.As(err, &te) {
 			return nil, err

@@ -312,3 +312,54 @@ func TestPadded(t *testing.T) {
 		}
 	}
 }
+
+// flakyToken serves srv, but drops the connection of the first n polls of
+// the token endpoint, as a network hiccup would.
+func flakyToken(t *testing.T, srv http.Handler, n int) string {
+	t.Helper()
+	var dropped int
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" && dropped < n {
+			dropped++
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func TestDeviceSignInRidesOutNetworkHiccups(t *testing.T) {
+	tests := []struct {
+		name    string
+		drops   int
+		wantErr bool
+	}{
+		{"a few dropped polls", maxNetFailures, false},
+		{"the server gone for good", maxNetFailures + 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, clk := startServer(t, oauthtest.Options{})
+			c := clientOf(srv, clk)
+			base := flakyToken(t, srv, tt.drops)
+			c.Endpoints.DeviceAuthorizationURL = base + "/device_authorization"
+			c.Endpoints.TokenURL = base + "/token"
+			rec := &recorder{}
+			rec.on = func(e Event) {
+				if d, ok := e.(DeviceCode); ok {
+					_ = srv.ApproveDevice(d.UserCode)
+				}
+			}
+			_, err := c.DeviceSignIn(bounded(t), Interaction{Events: rec.Events()})
+			var ne *NetworkError
+			if tt.wantErr != (err != nil) || (tt.wantErr && !errors.As(err, &ne)) {
+				t.Errorf("DeviceSignIn() = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
