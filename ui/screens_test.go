@@ -252,3 +252,24 @@ func TestGeneratedKeyPair(t *testing.T) {
 		t.Error("the generated private key is not kept for the sign-in")
 	}
 }
+
+// TestSetupAuth0PrivateKeyJWT is the second full setup: the private key
+// JWT method against the sandbox, whose demo key is registered there.
+func TestSetupAuth0PrivateKeyJWT(t *testing.T) {
+	deps, _ := testDeps(t)
+	d := newDriver(t, deps, Options{Setup: "auth0", Name: "pk"})
+	d.key("enter", "down", "enter", "enter")
+	d.wantScreen("Auth0 (pk) · step 4 of 6 · credentials", "Private key (PEM): given, kept secret", "Signing algorithm")
+	t.Run("inputs", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+	d.key("enter", "enter", "enter", "enter")
+	d.wantScreen("4 granted · 0 missing")
+	d.key("enter")
+	d.wantScreen("Auth0 (pk) · saved", "tether --sandbox verify auth0/pk")
+	t.Run("saved", func(t *testing.T) { d.t = t; d.golden() })
+	d.t = t
+	conns, _ := deps.Manager.Connections()
+	if len(conns) != 1 || conns[0].Method != "private-key-jwt" {
+		t.Errorf("connections = %+v", conns)
+	}
+}
