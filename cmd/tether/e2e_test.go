@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tetherdev/tether/flows/keyringtest"
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
@@ -120,5 +126,64 @@ func TestBinaryRefusesUnreachableKeyring(t *testing.T) {
 	if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 ||
 		!strings.Contains(r.stderr, "DBUS_SESSION_BUS_ADDRESS is not set") || !strings.Contains(r.stderr, "--store file") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestBinarySandboxServer runs `tether sandbox --json` and uses what it
+// prints, as another client would: trust its CA, call the Auth0 token
+// endpoint with the demo credentials, then stop it with SIGTERM.
+func TestBinarySandboxServer(t *testing.T) {
+	cmd := exec.Command(binary, "sandbox", "--json", "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "TETHER_CONFIG_DIR="+t.TempDir())
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var doc sandboxDocument
+	if err := json.NewDecoder(out).Decode(&doc); err != nil {
+		t.Fatalf("reading the sandbox's JSON: %v", err)
+	}
+	if len(doc.Emulators) == 0 || doc.Emulators[0].Provider != "auth0" {
+		t.Fatalf("emulators = %+v", doc.Emulators)
+	}
+	e := doc.Emulators[0]
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(doc.CA)) {
+		t.Fatal("the printed CA is not PEM")
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.Demo["client_id"]},
+		"client_secret": {e.Demo["client_secret"]}, "audience": {"https://" + e.Demo["domain"] + "/api/v2/"}}
+	resp, err := hc.PostForm(e.URL+"/oauth/token", form)
+	if err != nil {
+		t.Fatalf("token request to the sandbox: %v", err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Scope       string `json:"scope"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 || tok.AccessToken == "" {
+		t.Fatalf("token response %d %+v %v", resp.StatusCode, tok, err)
+	}
+	if !strings.Contains(tok.Scope, "read:logs_users") {
+		t.Errorf("demo scopes = %q", tok.Scope)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the sandbox did not stop cleanly on SIGTERM: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the sandbox did not stop on SIGTERM")
 	}
 }
