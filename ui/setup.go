@@ -675,10 +675,10 @@ func (m *setupModel) help() []key.Binding {
 				keys = append(keys, k.SandboxFix)
 			}
 			if m.result != nil {
-				keys = append(keys, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "finish")))
+				keys = append(keys, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")))
 			}
 		}
-		return append(keys, k.ForceQuit)
+		return append(keys, k.Quit)
 	case stepSignIn:
 		var keys []key.Binding
 		if m.signin != nil && m.signin.device != nil {
