@@ -28,7 +28,7 @@ type Manager struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// ExpiryWarning is how long before a secret expires verification warns;
-	// 0 means 30 days.
+	// 0 means DefaultExpiryWarning.
 	ExpiryWarning time.Duration
 }
 
@@ -357,16 +357,24 @@ func (m *Manager) warnExpiry(conn Connection, r Reporter) {
 	}
 	warn := m.ExpiryWarning
 	if warn <= 0 {
-		warn = 30 * 24 * time.Hour
+		warn = DefaultExpiryWarning
 	}
 	left := conn.SecretExpiresAt.Sub(m.now())
 	switch {
 	case left <= 0:
 		r.Warn(fmt.Sprintf("the secret expired on %s; create a new one and run tether setup %s --name %s", conn.SecretExpiresAt.Format(time.DateOnly), conn.Provider, conn.Name))
 	case left < warn:
-		r.Warn(fmt.Sprintf("the secret expires in %d days (%s)", int(math.Ceil(left.Hours()/24)), conn.SecretExpiresAt.Format(time.DateOnly)))
+		r.Warn(fmt.Sprintf("the secret expires in %d days (%s)", DaysLeft(left), conn.SecretExpiresAt.Format(time.DateOnly)))
 	}
 }
+
+// DefaultExpiryWarning is how long before a secret expires tether starts
+// saying so.
+const DefaultExpiryWarning = 30 * 24 * time.Hour
+
+// DaysLeft says how many days d lasts, counting a started day: 12 days
+// exactly is 12, 11 days and an hour is 12.
+func DaysLeft(d time.Duration) int { return int(math.Ceil(d.Hours() / 24)) }
 
 // record turns what was collected into a Result and saves the verdict in
 // the connection's metadata. A failure to save is a warning: the checks

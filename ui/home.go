@@ -261,8 +261,8 @@ func (h *homeModel) state(r homeRow) string {
 		switch {
 		case left <= 0:
 			parts = append(parts, s.Status[providers.Missing].Render("✗ secret expired"))
-		case left < 30*24*time.Hour:
-			parts = append(parts, s.Status[providers.Excess].Render(fmt.Sprintf("⚠ secret expires in %d days", int(left.Hours()/24)+1)))
+		case left < providers.DefaultExpiryWarning:
+			parts = append(parts, s.Status[providers.Excess].Render(fmt.Sprintf("⚠ secret expires in %d days", providers.DaysLeft(left))))
 		}
 	}
 	v := c.LastVerification
