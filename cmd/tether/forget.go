@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"strings"
@@ -55,7 +54,7 @@ func forgetRun(ctx context.Context, a *app, opts *forgetOptions) error {
 	k := conns[0].Key()
 	if !opts.yes && a.ios.CanPrompt() {
 		fmt.Fprintf(a.ios.Stderr(), "Delete %s (%s) and its credential? [y/N] ", k, conns[0].Tenant)
-		answer, _ := bufio.NewReader(a.ios.In).ReadString('\n')
+		answer, _ := a.ios.Lines().ReadString('\n')
 		if reply := strings.ToLower(strings.TrimSpace(answer)); reply != "y" && reply != "yes" {
 			fmt.Fprintln(a.ios.Stderr(), "kept "+k.String())
 			return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -134,7 +133,7 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 
 // readPasted passes the redirect URL the admin pastes on stdin to the flow.
 func readPasted(a *app, paste chan<- string) {
-	line, err := bufio.NewReader(a.ios.In).ReadString('\n')
+	line, err := a.ios.Lines().ReadString('\n')
 	if err == nil || line != "" {
 		paste <- strings.TrimSpace(line)
 	}
@@ -259,7 +258,7 @@ func generateInput(a *app, in providers.Input) (string, error) {
 		fmt.Fprintf(w, "%s:\n%s\n", art.Label, strings.TrimRight(art.Text, "\n"))
 	}
 	fmt.Fprint(w, "Register it in the console as the steps above say, then press enter: ")
-	if _, err := bufio.NewReader(a.ios.In).ReadString('\n'); err != nil {
+	if _, err := a.ios.Lines().ReadString('\n'); err != nil {
 		return "", plain.ErrAborted
 	}
 	return g.Value, nil

@@ -8,9 +8,11 @@
 package plain
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
@@ -25,6 +27,8 @@ type IOStreams struct {
 
 	Environ   []string
 	NoColor   bool // --no-color
+	linesMu   sync.Mutex
+	lines     *bufio.Reader
 	stdinTTY  bool
 	stdoutTTY bool
 	stderrTTY bool
@@ -49,6 +53,18 @@ func Test() (ios *IOStreams, in, out, errOut *bytes.Buffer) {
 // SetTTY marks the streams as terminals or not (tests).
 func (s *IOStreams) SetTTY(stdin, stdout, stderr bool) {
 	s.stdinTTY, s.stdoutTTY, s.stderrTTY = stdin, stdout, stderr
+}
+
+// Lines returns the one buffered reader of stdin. Every line-reading
+// prompt goes through it, so that one prompt's read-ahead is never lost
+// to the next.
+func (s *IOStreams) Lines() *bufio.Reader {
+	s.linesMu.Lock()
+	defer s.linesMu.Unlock()
+	if s.lines == nil {
+		s.lines = bufio.NewReader(s.In)
+	}
+	return s.lines
 }
 
 // IsStdinTTY reports whether stdin is a terminal.

@@ -24,7 +24,7 @@ type Prompter struct {
 // NewPrompter returns a prompter on the streams; secrets are read without
 // echo when stdin is a terminal file.
 func NewPrompter(ios *IOStreams) *Prompter {
-	p := &Prompter{in: bufio.NewReader(ios.In), out: ios.Stderr()}
+	p := &Prompter{in: ios.Lines(), out: ios.Stderr()}
 	if f, ok := ios.In.(*os.File); ok && ios.IsStdinTTY() {
 		p.readPassword = func() (string, error) {
 			b, err := term.ReadPassword(f.Fd())
