@@ -130,7 +130,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if !m.capturesKeys() {
 			switch {
-			case key.Matches(msg, k.Quit) && (m.page != pageSetup || m.setup.step >= stepVerify || m.setup.form == nil):
+			case key.Matches(msg, k.Quit):
 				m.stopJobs()
 				return m, tea.Quit
 			case key.Matches(msg, k.Help):
