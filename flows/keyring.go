@@ -98,8 +98,15 @@ func (s *KeyringStore) Location(k Key) string {
 const manifestPrefix = "tether-chunked:v1:"
 
 // Probe writes, reads back and deletes a random value, under an account of
-// its own so that two tethers probing at once do not meet.
+// its own so that two tethers probing at once do not meet. It takes the
+// writers' lock as Save does, so that what Save will need (the lock file
+// and its directory) is proven before a sign-in, not after it.
 func (s *KeyringStore) Probe(ctx context.Context) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	value := rand.Text()
 	probeAccount := "tether-probe-" + value[:8]
 	if err := s.call(ctx, "writing to the keyring", func(kr Keyring) error {

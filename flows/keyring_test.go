@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -321,5 +323,27 @@ func BenchmarkKeyringChunkedRoundTrip(b *testing.B) {
 		if _, err := s.Load(ctx, k); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestProbeTakesTheWritersLock: the probe exercises what Save will need,
+// so a lock that cannot be taken is found before a sign-in, not after.
+func TestProbeTakesTheWritersLock(t *testing.T) {
+	s := &KeyringStore{Service: "tether-test", Keyring: newFakeKeyring(),
+		Lock: func() (func(), error) { return nil, errors.New("no lock file") }}
+	if err := s.Probe(context.Background()); err == nil || !strings.Contains(err.Error(), "no lock file") {
+		t.Errorf("Probe with a failing lock = %v, want the lock's error", err)
+	}
+}
+
+func TestLockFileCreatesItsDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	unlock, err := LockFile(filepath.Join(dir, ".lock"))
+	if err != nil {
+		t.Fatalf("LockFile in a missing directory: %v", err)
+	}
+	unlock()
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("directory: %v, mode %v; want 0700", err, fi.Mode().Perm())
 	}
 }

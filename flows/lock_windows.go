@@ -8,9 +8,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// LockFile takes an exclusive lock on path (LockFileEx), waiting for it,
+// lockFile takes an exclusive lock on path (LockFileEx), waiting for it,
 // so that tether processes take turns as flock makes them on Unix.
-func LockFile(path string) (unlock func(), err error) {
+func lockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err

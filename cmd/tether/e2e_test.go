@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -185,5 +187,41 @@ func TestBinarySandboxServer(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("the sandbox did not stop on SIGTERM")
+	}
+}
+
+// TestBinaryRealModeOnAFreshMachine runs a real-mode setup, as the README
+// shows it, on a machine where nothing has created tether's config
+// directory yet, storing in a real keyring. The Auth0 emulator stands in
+// for the tenant over TLS (trusted through SSL_CERT_FILE, reached as a
+// custom domain on loopback).
+func TestBinaryRealModeOnAFreshMachine(t *testing.T) {
+	s := keyringtest.Start(t)
+	srv := httptest.NewTLSServer(auth0test.New(auth0test.Options{Tenants: []auth0test.Tenant{
+		auth0test.Demo([]string{"read:users", "read:logs", "read:logs_users", "read:guardian_factors"})}}))
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	configDir := filepath.Join(t.TempDir(), "not", "made", "yet")
+	env := append([]string{"TETHER_CONFIG_DIR=" + configDir, "SSL_CERT_FILE=" + caFile}, s.Env...)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	r := exe(t, env, auth0test.DemoClientSecret, "setup", "auth0", "--no-input",
+		"--set", "domain="+auth0test.DemoDomain, "--set", "client_id="+auth0test.DemoClientID,
+		"--set", "custom_domain="+host, "--secret-stdin")
+	if r.code != 0 || strings.Count(r.stdout, "✓ granted") != 4 {
+		t.Fatalf("setup on a fresh machine: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if got := s.Lookup("tether", "auth0/default"); !strings.Contains(got, auth0test.DemoClientSecret) {
+		t.Errorf("secret-tool lookup service tether username auth0/default = %q", got)
+	}
+	fi, err := os.Stat(configDir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("config dir: %v, mode %v; want 0700", err, fi.Mode().Perm())
+	}
+	if r := exe(t, env, "", "verify"); r.code != 0 {
+		t.Errorf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
