@@ -37,7 +37,38 @@ type Provider interface {
 	// Verify checks every permission that conn's capabilities need and
 	// reports each check as soon as it is known, plus any excess grant.
 	// It returns an error only when it could not reach a verdict at all.
-	Verify(ctx context.Context, conn Connection, secret flows.Secret, r Reporter) error
+	// ctx carries the verification's deadline.
+	Verify(ctx context.Context, conn Connection, cred Credential, r Reporter) error
+	// Describe says what a connection is, for display: the front ends
+	// never read a provider's settings themselves.
+	Describe(conn Connection) Description
+}
+
+// Credential is a connection's secret as Verify receives it.
+type Credential struct {
+	Secret flows.Secret
+	// Save replaces the stored secret with a refreshed or rotated one (a
+	// rotated refresh token), so the next command uses it. It is never nil
+	// when the Manager calls Verify.
+	Save func(ctx context.Context, s flows.Secret) error
+}
+
+// Description is how a connection presents itself.
+type Description struct {
+	// Tenant is the tenant, org or domain ("acme.us.auth0.com").
+	Tenant string
+	// Principal is who tether acts as ("application 2iZo…").
+	Principal string
+	// APIHost is the host the credential is sent to: shown, so that the
+	// admin sees where the secret goes.
+	APIHost string
+}
+
+// CriticalPather is implemented by providers that can say how many
+// dependent round trips a verification of conn needs at the least: its
+// sign-in and its longest chain of probes (BenchmarkVerifyAll's floor).
+type CriticalPather interface {
+	CriticalPath(conn Connection) int
 }
 
 // Connection is a connection's non-secret metadata.
@@ -57,31 +88,18 @@ type Reporter interface {
 type Env struct {
 	// HTTP makes every request; in sandbox mode it reaches the emulators.
 	HTTP *http.Client
-	// Now is the clock.
-	Now func() time.Time
-	// Sleep waits for d or until ctx is done (retries, rate limits).
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock tells the time and waits (retries, rate limits, consent lag);
+	// the zero Clock is the real one.
+	Clock flows.Clock
+	// Sequential makes a provider run its probes one after another, to
+	// measure what concurrency saves (BenchmarkVerifyAll).
+	Sequential bool
 }
 
-// WithDefaults fills unset fields with the real clock and a default client.
+// WithDefaults fills unset fields with a default client.
 func (e Env) WithDefaults() Env {
 	if e.HTTP == nil {
 		e.HTTP = &http.Client{Timeout: 30 * time.Second}
-	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-	if e.Sleep == nil {
-		e.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
 	}
 	return e
 }

@@ -29,6 +29,7 @@ type app struct {
 	storeFlag   string
 	noBrowser   bool
 	accessible  bool
+	timeout     time.Duration // --timeout of verify and setup
 
 	// notify, while the TUI owns the terminal, shows a notice in it
 	// instead of writing to stderr over its screen.
@@ -173,7 +174,10 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
 		return a.manager, nil
 	}
-	m := &providers.Manager{Catalog: cat, Config: flows.Config{Dir: dir}, Store: a.store, StoreKind: kind}
+	if a.timeout < 0 {
+		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
+	}
+	m := &providers.Manager{Catalog: cat, Config: flows.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
 	if withProviders {
 		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 		if a.sandbox {

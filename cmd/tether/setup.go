@@ -53,6 +53,7 @@ In --sandbox mode every input defaults to the demo tenant's value.`,
 	f.StringArrayVar(&opts.set, "set", nil, "an input, as `KEY=VALUE` (repeatable)")
 	f.BoolVar(&opts.secretStdin, "secret-stdin", false, "read the method's secret (client secret, private key, token) from stdin")
 	f.BoolVar(&opts.noInput, "no-input", false, "never prompt; fail on a missing input instead")
+	f.DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
 	return cmd
 }
 
@@ -109,8 +110,8 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 			go readPasted(a, paste)
 		}
 	}
-	header := plain.Header(providers.Connection{Provider: p.ID(), Name: opts.name, Tenant: plan.Inputs.Get("domain"),
-		Settings: plan.Inputs.Values}, method.Name)
+	draft := providers.Connection{Provider: p.ID(), Name: opts.name, Method: method.ID, Settings: plan.Inputs.Values}
+	header := plain.Header(draft, m.Describe(draft), method.Name)
 	stream := plain.NewStream(a.ios.Stdout(), []string{header}, []int{plain.PermissionWidth(cp, plan.Capabilities)})
 	res, err := m.Setup(ctx, plan, interaction, stream.Reporter(0))
 	if err != nil {

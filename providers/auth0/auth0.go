@@ -65,6 +65,16 @@ func New(cat *catalog.Catalog, env providers.Env) (*Provider, error) {
 
 func (p *Provider) ID() string { return ID }
 
+// Describe names the tenant, the application and the host the credential
+// is sent to.
+func (p *Provider) Describe(conn providers.Connection) providers.Description {
+	d := providers.Description{Tenant: conn.Tenant, Principal: "application " + conn.Settings[InputClientID]}
+	if t, err := tenantOf(conn.Settings); err == nil {
+		d.Tenant, d.APIHost = t.domain, t.base
+	}
+	return d
+}
+
 var (
 	domainInput = providers.Input{
 		Key: InputDomain, Label: "Tenant domain",
@@ -323,7 +333,7 @@ func (p *Provider) credentials(t tenant, method string, settings map[string]stri
 		if alg == "" {
 			alg = "RS256"
 		}
-		cc.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Now}
+		cc.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Clock.Time}
 	default:
 		return cc, fmt.Errorf("unknown method %q", method)
 	}

@@ -82,15 +82,26 @@ func CheckLine(c providers.Check, width int) string {
 	return b.String()
 }
 
-// Header renders the line that opens a connection's checks.
-func Header(conn providers.Connection, method string) string {
-	parts := []string{bold.Render(conn.Key().String()), conn.Tenant}
-	detail := method
-	if id := conn.Settings["client_id"]; id != "" {
-		detail += " · client " + id
+// Header renders the line that opens a connection's checks: the
+// connection, its tenant, the method, who tether acts as and the host the
+// credential goes to.
+func Header(conn providers.Connection, d providers.Description, method string) string {
+	tenant := d.Tenant
+	if tenant == "" {
+		tenant = conn.Tenant
 	}
-	if detail != "" {
-		parts = append(parts, "("+detail+")")
+	parts := []string{bold.Render(conn.Key().String()), tenant}
+	var detail []string
+	for _, s := range []string{method, d.Principal} {
+		if s != "" {
+			detail = append(detail, s)
+		}
+	}
+	if d.APIHost != "" {
+		detail = append(detail, "via "+d.APIHost)
+	}
+	if len(detail) > 0 {
+		parts = append(parts, "("+strings.Join(detail, " · ")+")")
 	}
 	return strings.Join(parts, "  ")
 }
