@@ -250,10 +250,10 @@ type Result struct {
 	// Description is how the connection presents itself, with the host
 	// its credential was sent to.
 	Description Description
-	VerifiedAt time.Time
-	Checks     []Check
-	Warnings   []string
-	Summary    Summary
+	VerifiedAt  time.Time
+	Checks      []Check
+	Warnings    []string
+	Summary     Summary
 	// Err is set when the verification could not run at all (no
 	// credential, provider unreachable); Checks then holds an Error check
 	// for every needed permission.

@@ -45,7 +45,9 @@ func alsoAccepted(scope string) string {
 func probeTable(t tenant, pr *providers.Prober) []providers.Probe {
 	var table []providers.Probe
 	for _, p := range probes {
-		run := func(ctx context.Context, _ map[string]providers.Answer) providers.Answer { return pr.Get(ctx, t.url(p.path)) }
+		run := func(ctx context.Context, _ map[string]providers.Answer) providers.Answer {
+			return pr.Get(ctx, t.url(p.path))
+		}
 		if p.after != nil {
 			run = func(ctx context.Context, after map[string]providers.Answer) providers.Answer {
 				id, empty, err := aUserID(after["users"], after["logs"])
