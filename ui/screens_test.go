@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/providers/auth0/auth0test"
 )
 
 // TestSetupAuth0 walks the whole wizard against the sandbox, with
@@ -94,7 +95,8 @@ func TestInvalidInputIsShownInline(t *testing.T) {
 	d.paste("acme.example.com")
 	d.key("enter")
 	d.wantScreen("step 4 of 6", "is not an Auth0 tenant domain", "like acme.us.auth0.com")
-	if sb.Auth0.Hits("/oauth/token") != 0 {
+	e, _ := sb.Emulator("auth0")
+	if e.Emulator.(*auth0test.Emulator).Hits("/oauth/token") != 0 {
 		t.Error("a request went out for invalid input")
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
-	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 	"github.com/tetherdev/tether/ui/plain"
 )
@@ -37,6 +37,8 @@ type app struct {
 
 	// sandboxOptions replaces the sandbox's demo tenants (tests).
 	sandboxOptions *sandbox.Options
+	// registry replaces the registered providers (tests).
+	registry []registry.Entry
 
 	mu      sync.Mutex
 	cat     *catalog.Catalog
@@ -185,7 +187,7 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			if err != nil {
 				return nil, &providers.UsageError{Msg: err.Error()}
 			}
-			opts := sandbox.Options{Dir: dir, Deny: deny}
+			opts := sandbox.Options{Dir: dir, Deny: deny, Emulators: registry.Emulators(a.entries())}
 			if a.sandboxOptions != nil {
 				opts = *a.sandboxOptions
 			}
@@ -196,14 +198,22 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			a.sb = sb
 			env.HTTP = sb.HTTPClient()
 		}
-		a0, err := auth0.New(cat, env)
+		ps, err := registry.Providers(a.entries(), cat, env)
 		if err != nil {
 			return nil, err
 		}
-		m.Providers = []providers.Provider{a0}
+		m.Providers = ps
 	}
 	a.manager = m
 	return m, nil
+}
+
+// entries are the registered providers.
+func (a *app) entries() []registry.Entry {
+	if a.registry != nil {
+		return a.registry
+	}
+	return registry.Entries
 }
 
 // accessibleMode reports whether to ask questions line by line, with no

@@ -34,13 +34,19 @@ type fixture struct {
 	cat *catalog.Catalog
 }
 
+// emu is the fixture's Auth0 emulator.
+func (f fixture) emu() *auth0test.Emulator {
+	e, _ := f.sb.Emulator(auth0.ID)
+	return e.Emulator.(*auth0test.Emulator)
+}
+
 func start(t *testing.T, opts auth0test.Options, env providers.Env) fixture {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Auth0: &opts})
+	sb, err := sandbox.Start(cat, sandbox.Options{Emulators: []sandbox.Entry{{Provider: auth0.ID, New: auth0test.EmulatorWith(opts)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +252,7 @@ func TestGrantRestoredIsSeenOnRecheck(t *testing.T) {
 	if err := f.p.Verify(ctx, conn, providers.Credential{Secret: secret}, r); err != nil || r.status("read:logs").Status != providers.Missing {
 		t.Fatalf("first Verify: %v, read:logs %s", err, r.status("read:logs").Status)
 	}
-	if err := f.sb.Auth0.SetGrant(auth0test.DemoDomain, auth0test.DemoClientID, "https://"+auth0test.DemoDomain+"/api/v2/", collect); err != nil {
+	if err := f.emu().SetGrant(auth0test.DemoDomain, auth0test.DemoClientID, "https://"+auth0test.DemoDomain+"/api/v2/", collect); err != nil {
 		t.Fatal(err)
 	}
 	r = &reporter{}
@@ -268,8 +274,8 @@ func TestCustomDomainUsesCanonicalAudience(t *testing.T) {
 			t.Errorf("%s = %s (%s)", c.Permission, c.Status, c.Evidence)
 		}
 	}
-	if f.sb.Auth0.Hits("/api/v2/guardian/factors") != 1 {
-		t.Errorf("guardian probe hits = %d, want 1", f.sb.Auth0.Hits("/api/v2/guardian/factors"))
+	if f.emu().Hits("/api/v2/guardian/factors") != 1 {
+		t.Errorf("guardian probe hits = %d, want 1", f.emu().Hits("/api/v2/guardian/factors"))
 	}
 }
 
@@ -414,7 +420,8 @@ func TestVerifyWithUnreachableHostIsNoVerdict(t *testing.T) {
 // over loopback TLS: a token, then four concurrent probes.
 func BenchmarkVerify(b *testing.B) {
 	cat, _ := catalog.Default()
-	sb, err := sandbox.Start(cat, sandbox.Options{Auth0: &auth0test.Options{Tenants: []auth0test.Tenant{auth0test.Demo(collect)}, RateLimit: 1 << 30}})
+	sb, err := sandbox.Start(cat, sandbox.Options{Emulators: []sandbox.Entry{{Provider: auth0.ID,
+		New: auth0test.EmulatorWith(auth0test.Options{Tenants: []auth0test.Tenant{auth0test.Demo(collect)}, RateLimit: 1 << 30})}}})
 	if err != nil {
 		b.Fatal(err)
 	}
