@@ -292,6 +292,7 @@ func (m *setupModel) start() tea.Cmd {
 		Events:  func(e flows.Event) { j.send(eventMsg{job: j.id, event: e}) },
 		Browser: m.c.Deps.Browser,
 		Paste:   m.signin.pasteCh,
+		Ask:     asker(j),
 	}
 	go func() {
 		defer func() {
@@ -347,6 +348,12 @@ func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return tea.Batch(m.signin.handle(msg.event), m.job.wait())
+	case questionMsg:
+		if !m.ours(msg.job) {
+			return nil
+		}
+		m.signin.ask(msg)
+		return m.job.wait()
 	case checkMsg:
 		if !m.ours(msg.job) {
 			return nil
@@ -432,6 +439,10 @@ func (m *setupModel) tickRecheck() tea.Cmd {
 // key handles the wizard's own keys; the rest go to the form or panel.
 func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := m.c.Keys
+	if m.asking() && !key.Matches(msg, k.Back) {
+		m.signin.questionKey(msg)
+		return nil, true
+	}
 	if key.Matches(msg, k.Back) {
 		switch {
 		case m.step == stepSignIn && m.signin != nil && m.signin.pasting():
@@ -496,8 +507,11 @@ func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // capturesKeys reports whether typing goes to a field, so that single
 // letters must not quit or navigate.
 func (m *setupModel) capturesKeys() bool {
-	return m.form != nil || (m.step == stepSignIn && m.signin != nil && m.signin.pasting())
+	return m.form != nil || (m.step == stepSignIn && m.signin != nil && m.signin.pasting()) || m.asking()
 }
+
+// asking reports whether the sign-in waits for the admin's answer.
+func (m *setupModel) asking() bool { return m.signin != nil && m.signin.question != nil }
 
 func (m *setupModel) header() string {
 	s := m.c.Styles

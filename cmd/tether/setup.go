@@ -23,6 +23,7 @@ type setupOptions struct {
 	set          []string
 	secretStdin  bool
 	noInput      bool
+	yes          bool
 }
 
 func newSetupCmd(a *app) *cobra.Command {
@@ -53,6 +54,7 @@ In --sandbox mode every input defaults to the demo tenant's value.`,
 	f.StringArrayVar(&opts.set, "set", nil, "an input, as `KEY=VALUE` (repeatable)")
 	f.BoolVar(&opts.secretStdin, "secret-stdin", false, "read the method's secret (client secret, private key, token) from stdin")
 	f.BoolVar(&opts.noInput, "no-input", false, "never prompt; fail on a missing input instead")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "answer yes when the setup asks to go on (creating an app in the tenant, say)")
 	f.DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
 	return cmd
 }
@@ -98,7 +100,7 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	// the admin must act on (a code to enter, a link to open) and errors.
 	stderr := a.ios.Stderr()
 	paste := make(chan string, 1)
-	interaction := flows.Interaction{Browser: a.opener(), Paste: paste}
+	interaction := flows.Interaction{Browser: a.opener(), Paste: paste, Ask: plain.Asker(a.ios, opts.yes, opts.noInput)}
 	interaction.Events = func(e flows.Event) {
 		if _, ok := e.(flows.Progress); ok && !a.ios.IsStderrTTY() {
 			return
