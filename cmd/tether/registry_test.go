@@ -77,7 +77,9 @@ func (p *acmeProvider) Verify(ctx context.Context, conn providers.Connection, cr
 	}}
 	base := "https://" + conn.Settings["org"]
 	get := func(path string) func(context.Context, map[string]providers.Answer) providers.Answer {
-		return func(ctx context.Context, _ map[string]providers.Answer) providers.Answer { return pr.Get(ctx, base+path) }
+		return func(ctx context.Context, _ map[string]providers.Answer) providers.Answer {
+			return pr.Get(ctx, base+path)
+		}
 	}
 	providers.Verification{Provider: "Acme", Needs: cp.Needs(conn.Capabilities),
 		Probes: []providers.Probe{
@@ -150,8 +152,10 @@ func TestRegisteringAProviderIsOneEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries := append(slices.Clone(registry.Entries), registry.Entry{ // the one registry line
-		ID:       "acme",
-		New:      func(_ *catalog.Catalog, env providers.Env) (providers.Provider, error) { return &acmeProvider{env: env}, nil },
+		ID: "acme",
+		New: func(_ *catalog.Catalog, env providers.Env) (providers.Provider, error) {
+			return &acmeProvider{env: env}, nil
+		},
 		Emulator: func(c sandbox.Config) (sandbox.Emulator, error) { return &acmeEmulator{granted: c.Granted()}, nil },
 	})
 	newApp := func() *app { return &app{cat: cat, registry: entries} }
