@@ -173,7 +173,7 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
 		return a.manager, nil
 	}
-	m := &providers.Manager{Catalog: cat, Config: flows.Config{Dir: dir}, Store: a.store, StoreKind: kind}
+	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind}
 	if withProviders {
 		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 		if a.sandbox {
