@@ -20,7 +20,7 @@ import (
 type Manager struct {
 	Catalog   *catalog.Catalog
 	Providers []Provider
-	Config    flows.Config
+	Config    Config
 	// Store returns the credential store of a kind, opening it on first use.
 	Store func(flows.StoreKind) (flows.Store, error)
 	// StoreKind is where new credentials go.
@@ -225,7 +225,7 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	if err := store.Save(ctx, conn.Key(), secret); err != nil {
 		return SetupResult{}, fmt.Errorf("storing the credential: %w", err)
 	}
-	if err := m.Config.Update(func(f *flows.ConfigFile) error {
+	if err := m.Config.Update(func(f *ConfigFile) error {
 		f.Put(conn)
 		f.RemoveDraft(conn.Key())
 		return nil
@@ -468,15 +468,15 @@ func (m *Manager) record(ctx context.Context, conn Connection, col *collector, e
 	col.mu.Unlock()
 	sortChecks(m.Catalog, conn, res.Checks)
 	res.Summary = Summarize(res.Checks)
-	v := &flows.Verification{At: res.VerifiedAt, Verdict: string(res.Verdict()), Counts: map[string]int{}, Missing: res.Summary.Missing}
+	v := &Verification{At: res.VerifiedAt, Verdict: res.Verdict(), Counts: map[Status]int{}, Missing: res.Summary.Missing}
 	for s, n := range res.Summary.Counts {
-		v.Counts[string(s)] = n
+		v.Counts[s] = n
 	}
 	res.Connection.LastVerification = v
 	if ctx.Err() != nil {
 		return res
 	}
-	uerr := m.Config.Update(func(f *flows.ConfigFile) error {
+	uerr := m.Config.Update(func(f *ConfigFile) error {
 		c, ok := f.Find(conn.Key())
 		if !ok {
 			return nil
@@ -569,7 +569,7 @@ func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
 	if err := store.Delete(ctx, k); err != nil {
 		return conn, fmt.Errorf("deleting the credential of %s: %w", k, err)
 	}
-	return conn, m.Config.Update(func(f *flows.ConfigFile) error {
+	return conn, m.Config.Update(func(f *ConfigFile) error {
 		f.Remove(k)
 		f.RemoveDraft(k)
 		return nil

@@ -107,7 +107,7 @@ func newManager(t *testing.T, p *fakeProvider) (*Manager, *memStore) {
 	store := &memStore{kind: flows.StoreKeyring, items: map[flows.Key]flows.Secret{}}
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	return &Manager{
-		Catalog: cat, Providers: []Provider{p}, Config: flows.Config{Dir: t.TempDir()},
+		Catalog: cat, Providers: []Provider{p}, Config: Config{Dir: t.TempDir()},
 		Store:     func(flows.StoreKind) (flows.Store, error) { return store, nil },
 		StoreKind: flows.StoreKeyring, Now: func() time.Time { return now },
 	}, store
@@ -185,7 +185,7 @@ func TestSetupStoresAndRecords(t *testing.T) {
 	f, _ := m.Config.Load()
 	c, ok := f.Find(flows.Key{Provider: "auth0", Name: "default"})
 	if !ok || c.Tenant != "acme.us.auth0.com" || c.Store != flows.StoreKeyring || c.LastVerification == nil ||
-		c.LastVerification.Verdict != "missing" || c.LastVerification.Missing[0] != "read:logs" || c.Method != "key" {
+		c.LastVerification.Verdict != VerdictMissing || c.LastVerification.Missing[0] != "read:logs" || c.Method != "key" {
 		t.Errorf("recorded %+v %+v", c, c.LastVerification)
 	}
 	if _, ok := c.Settings["secret"]; ok {
@@ -305,7 +305,7 @@ func TestCancelledVerifyKeepsTheLastVerdict(t *testing.T) {
 	cancel()
 	m.Verify(ctx, conns[0], nopReporter{})
 	conns, _ = m.Resolve(nil)
-	if v := conns[0].LastVerification; v == nil || v.Verdict != "ok" {
+	if v := conns[0].LastVerification; v == nil || v.Verdict != VerdictOK {
 		t.Errorf("after a cancelled verify, last verification = %+v, want the earlier ok", v)
 	}
 }

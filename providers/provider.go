@@ -1,7 +1,8 @@
 // Package providers defines the contract every identity provider meets
 // (methods and their inputs, console steps, Connect, Verify) and the
 // Manager that runs setups and verifications the same way for the plain
-// CLI, the TUI and the SSH server.
+// CLI, the TUI and the SSH server, and the connection records it keeps in
+// connections.json (Connection, Verification, Draft, Config).
 //
 // A provider reports progress as plain values (flows events and checks);
 // providers must never import Bubble Tea, lipgloss or huh, and nothing here
@@ -70,9 +71,6 @@ type Description struct {
 type CriticalPather interface {
 	CriticalPath(conn Connection) int
 }
-
-// Connection is a connection's non-secret metadata.
-type Connection = flows.Connection
 
 // Reporter receives what a verification finds, as it finds it. It must be
 // safe for concurrent use: providers probe concurrently.

@@ -48,11 +48,11 @@ func Depth(table []Probe) int {
 	return best
 }
 
-// Verification is one provider's verification of one connection: what it
+// Verifier is one provider's verification of one connection: what it
 // needs, how it probes, and how it judges each answer. A provider fills it
 // in and calls Run; the runner owns the concurrency, the ordering of
 // dependent probes and the streaming of checks.
-type Verification struct {
+type Verifier struct {
 	// Provider names the provider in advice ("Auth0").
 	Provider string
 	Needs    []catalog.Need
@@ -71,7 +71,7 @@ type Verification struct {
 // (dependent ones after what they wait for), and reports each need's
 // check through r the moment every identifier of it is decided. It
 // returns the answers by probe ID.
-func (v Verification) Run(ctx context.Context, r Reporter) map[string]Answer {
+func (v Verifier) Run(ctx context.Context, r Reporter) map[string]Answer {
 	wanted := map[string]bool{}
 	for _, n := range v.Needs {
 		for _, id := range n.Permission.Identifiers() {
@@ -232,7 +232,7 @@ func prerequisite(ctx context.Context, p Probe, after map[string]Answer) (Answer
 	return Answer{Err: fmt.Errorf("not run, since what it needs failed: %s", strings.Join(failed, "; "))}, false
 }
 
-func (v Verification) finish(p Probe, a Answer, mu *sync.Mutex, answers map[string]Answer, decide func(...Observation)) {
+func (v Verifier) finish(p Probe, a Answer, mu *sync.Mutex, answers map[string]Answer, decide func(...Observation)) {
 	mu.Lock()
 	answers[p.ID] = a
 	mu.Unlock()
@@ -245,7 +245,7 @@ func (v Verification) finish(p Probe, a Answer, mu *sync.Mutex, answers map[stri
 
 // observe judges an identifier and, for an answer that reached no verdict,
 // says what to do about it.
-func (v Verification) observe(id string, a Answer) Observation {
+func (v Verifier) observe(id string, a Answer) Observation {
 	o := v.Observe(id, a)
 	o.Identifier = id
 	if o.Status == Error && o.Advice == "" {
@@ -254,7 +254,7 @@ func (v Verification) observe(id string, a Answer) Observation {
 	return o
 }
 
-func (v Verification) evaluate(n catalog.Need, obs []Observation) Check {
+func (v Verifier) evaluate(n catalog.Need, obs []Observation) Check {
 	fix, url := "", ""
 	if v.Fix != nil {
 		fix, url = v.Fix(n)

@@ -91,7 +91,7 @@ func TestVerificationRun(t *testing.T) {
 		for _, seq := range []bool{false, true} {
 			t.Run(tt.name, func(t *testing.T) {
 				r := &recorder{}
-				v := Verification{Provider: "Acme", Needs: []catalog.Need{need("A", "a"), need("B", "b")}, Probes: tt.probes,
+				v := Verifier{Provider: "Acme", Needs: []catalog.Need{need("A", "a"), need("B", "b")}, Probes: tt.probes,
 					Observe: observeStatus, Sequential: seq,
 					Fix: func(n catalog.Need) (string, string) { return "tick " + n.Permission.Name, "https://console" }}
 				v.Run(context.Background(), r)
@@ -125,7 +125,7 @@ func TestVerificationRun(t *testing.T) {
 func TestVerificationStreams(t *testing.T) {
 	release := make(chan struct{})
 	r := &streamRecorder{first: make(chan Check, 1)}
-	v := Verification{Provider: "Acme", Needs: []catalog.Need{need("A", "a"), need("B", "b")}, Observe: observeStatus,
+	v := Verifier{Provider: "Acme", Needs: []catalog.Need{need("A", "a"), need("B", "b")}, Observe: observeStatus,
 		Probes: []Probe{
 			{ID: "a", Decides: []string{"a"}, Run: answerWith(200)},
 			{ID: "b", Decides: []string{"b"}, Run: func(context.Context, map[string]Answer) Answer { <-release; return Answer{Status: 200} }},

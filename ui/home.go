@@ -21,14 +21,14 @@ import (
 type homeRow struct {
 	cat       catalog.Provider
 	conn      *providers.Connection
-	draft     *flows.Draft
+	draft     *providers.Draft
 	supported bool
 }
 
 type (
 	loadedMsg struct {
 		conns  []providers.Connection
-		drafts []flows.Draft
+		drafts []providers.Draft
 		err    error
 	}
 	forgotMsg struct {
@@ -40,7 +40,7 @@ type (
 	openSetupMsg struct {
 		provider string
 		name     string
-		draft    *flows.Draft
+		draft    *providers.Draft
 	}
 	// openVerifyMsg asks the root to verify connections.
 	openVerifyMsg struct{ conns []providers.Connection }
@@ -56,7 +56,7 @@ type homeModel struct {
 	err     error
 	notice  string
 	confirm *providers.Connection // forget, awaiting y/n
-	discard *flows.Draft          // drop a setup in progress, awaiting y/n
+	discard *providers.Draft      // drop a setup in progress, awaiting y/n
 	naming  *textinput.Model      // name of an added connection
 }
 
@@ -151,7 +151,7 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 			mgr := h.c.Deps.Manager
 			return func() tea.Msg {
 				k := flows.Key{Provider: d.Provider, Name: d.Name}
-				err := mgr.Config.Update(func(f *flows.ConfigFile) error { f.RemoveDraft(k); return nil })
+				err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil })
 				return forgotMsg{key: k, err: err, draft: true}
 			}
 		}
@@ -269,9 +269,9 @@ func (h *homeModel) state(r homeRow) string {
 	switch {
 	case v == nil:
 		parts = append(parts, s.Dim.Render("not verified yet"))
-	case providers.Verdict(v.Verdict) == providers.VerdictMissing:
+	case v.Verdict == providers.VerdictMissing:
 		parts = append(parts, s.Status[providers.Missing].Render(fmt.Sprintf("✗ %d missing (%s)", len(v.Missing), strings.Join(v.Missing, ", "))))
-	case providers.Verdict(v.Verdict) == providers.VerdictNone:
+	case v.Verdict == providers.VerdictNone:
 		parts = append(parts, s.Status[providers.Error].Render("! no verdict "+plain.Ago(v.At, now)))
 	case now.Sub(v.At) > 7*24*time.Hour:
 		parts = append(parts, s.Badge.Render("⚠ not verified since "+v.At.Format(time.DateOnly)))
@@ -280,7 +280,7 @@ func (h *homeModel) state(r homeRow) string {
 		for _, n := range v.Counts {
 			total += n
 		}
-		parts = append(parts, s.Status[providers.Granted].Render(fmt.Sprintf("✓ %d/%d verified %s", v.Counts[string(providers.Granted)], total-v.Counts[string(providers.Excess)], plain.Ago(v.At, now))))
+		parts = append(parts, s.Status[providers.Granted].Render(fmt.Sprintf("✓ %d/%d verified %s", v.Counts[providers.Granted], total-v.Counts[providers.Excess], plain.Ago(v.At, now))))
 	}
 	return strings.Join(parts, "  ")
 }

@@ -84,7 +84,7 @@ type setupModel struct {
 }
 
 // newSetup starts the wizard, at the step a draft reached if there is one.
-func newSetup(c *Common, p providers.Provider, cp catalog.Provider, name string, draft *flows.Draft) *setupModel {
+func newSetup(c *Common, p providers.Provider, cp catalog.Provider, name string, draft *providers.Draft) *setupModel {
 	m := &setupModel{c: c, provider: p, cat: cp, name: name, values: map[string]*string{}, generated: map[string]providers.Generated{}}
 	m.methodID = p.Methods()[0].ID
 	var defaults map[string]string
@@ -264,10 +264,10 @@ func (m *setupModel) inputs() providers.Inputs {
 // an interrupted setup resumes there.
 func (m *setupModel) saveDraft() tea.Cmd {
 	mgr := m.c.Deps.Manager
-	d := flows.Draft{Provider: m.provider.ID(), Name: m.name, Method: m.methodID, Step: stepIDs[m.step],
+	d := providers.Draft{Provider: m.provider.ID(), Name: m.name, Method: m.methodID, Step: stepIDs[m.step],
 		Capabilities: m.caps, Inputs: m.inputs().Values, UpdatedAt: m.c.Deps.now().UTC()}
 	return func() tea.Msg {
-		return draftSavedMsg{err: mgr.Config.Update(func(f *flows.ConfigFile) error { f.PutDraft(d); return nil })}
+		return draftSavedMsg{err: mgr.Config.Update(func(f *providers.ConfigFile) error { f.PutDraft(d); return nil })}
 	}
 }
 

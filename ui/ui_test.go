@@ -56,7 +56,7 @@ func testDeps(t *testing.T, deny ...string) (Deps, *sandbox.Sandbox) {
 		t.Fatal(err)
 	}
 	fixed := fixedLocation{store}
-	mgr := &providers.Manager{Catalog: cat, Providers: []providers.Provider{a0}, Config: flows.Config{Dir: dir},
+	mgr := &providers.Manager{Catalog: cat, Providers: []providers.Provider{a0}, Config: providers.Config{Dir: dir},
 		Store:     func(flows.StoreKind) (flows.Store, error) { return fixed, nil },
 		StoreKind: flows.StoreFile, Now: func() time.Time { return fixedNow }}
 	return Deps{Manager: mgr, Sandbox: true, Now: func() time.Time { return fixedNow },

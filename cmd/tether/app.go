@@ -179,7 +179,7 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	if a.timeout < 0 {
 		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
 	}
-	m := &providers.Manager{Catalog: cat, Config: flows.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
+	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
 	if withProviders {
 		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 		if a.sandbox {

@@ -31,7 +31,7 @@ func exitCode(err error) int {
 		input    *providers.InputError
 		unknown  *catalog.UnknownCapabilityError
 		store    *flows.StoreUnavailableError
-		config   *flows.ConfigError
+		config   *providers.ConfigError
 		flagErr  *flagError
 		signIn   *providers.SignInError
 		network  *flows.NetworkError

@@ -81,7 +81,7 @@ func (p *acmeProvider) Verify(ctx context.Context, conn providers.Connection, cr
 			return pr.Get(ctx, base+path)
 		}
 	}
-	providers.Verification{Provider: "Acme", Needs: cp.Needs(conn.Capabilities),
+	providers.Verifier{Provider: "Acme", Needs: cp.Needs(conn.Capabilities),
 		Probes: []providers.Probe{
 			{ID: "things", Decides: []string{"things:read"}, Run: get("/api/things")},
 			{ID: "audit", Decides: []string{"audit:read"}, Run: get("/api/audit")},

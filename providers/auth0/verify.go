@@ -211,7 +211,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	}
 	pr := &providers.Prober{Provider: "Auth0", Env: p.env, ResetHeader: "X-RateLimit-Reset", DecodeError: decodeError, Warn: r.Warn,
 		Authorize: func(req *http.Request) error { req.Header.Set("Authorization", "Bearer "+tok.AccessToken); return nil }}
-	v := providers.Verification{
+	v := providers.Verifier{
 		Provider: "Auth0", Needs: needs, Probes: probeTable(t, pr), Sequential: p.env.Sequential,
 		Observe: func(scope string, a providers.Answer) providers.Observation {
 			o := observe(scope, grantOf(scope), source, a)
