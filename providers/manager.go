@@ -30,6 +30,9 @@ type Manager struct {
 	// ExpiryWarning is how long before a secret expires verification warns;
 	// 0 means DefaultExpiryWarning.
 	ExpiryWarning time.Duration
+	// Wait waits for d or until ctx ends (consent-lag re-checks); nil is
+	// the real clock.
+	Wait func(ctx context.Context, d time.Duration) error
 	// Timeout bounds each connection's verification (and a setup's sign-in
 	// and first verification each); 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -240,8 +243,36 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	}
 	res := SetupResult{Connection: conn, Location: store.Location(conn.Key()), Replaced: replaced}
 	res.Verification = m.verify(ctx, conn, store, secret, r)
+	res.Verification = m.Settle(ctx, plan.Method, res.Verification, r)
 	res.Connection = res.Verification.Connection
 	return res, nil
+}
+
+// Settle waits out a method's consent lag: while a needed permission is
+// still missing, it verifies again after each of the method's ConsentLag
+// waits, telling r (when it is a Rechecker) before each, and returns the
+// last result. A method without consent lag returns res as it is.
+func (m *Manager) Settle(ctx context.Context, method Method, res Result, r Reporter) Result {
+	for i, d := range method.ConsentLag {
+		if res.Verdict() != VerdictMissing || ctx.Err() != nil {
+			break
+		}
+		if rc, ok := r.(Rechecker); ok {
+			rc.Recheck(i+1, len(method.ConsentLag), d, res.Summary.Missing)
+		}
+		if err := m.wait(ctx, d); err != nil {
+			break
+		}
+		res = m.Verify(ctx, res.Connection, r)
+	}
+	return res
+}
+
+func (m *Manager) wait(ctx context.Context, d time.Duration) error {
+	if m.Wait != nil {
+		return m.Wait(ctx, d)
+	}
+	return flows.Clock{}.Wait(ctx, d)
 }
 
 // Result is the outcome of verifying one connection.

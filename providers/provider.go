@@ -65,6 +65,14 @@ type Description struct {
 	APIHost string
 }
 
+// Rechecker is implemented by a Reporter that shows the consent-lag
+// re-checks (Manager.Settle): before each wait it hears which round comes
+// next, how long the wait is and what is still missing; the checks of the
+// next round follow.
+type Rechecker interface {
+	Recheck(round, rounds int, wait time.Duration, missing []string)
+}
+
 // CriticalPather is implemented by providers that can say how many
 // dependent round trips a verification of conn needs at the least: its
 // sign-in and its longest chain of probes (BenchmarkVerifyAll's floor).
@@ -121,6 +129,12 @@ type Method struct {
 	Summary string     // one line on when to choose it
 	Kind    MethodKind //
 	Inputs  []Input
+	// ConsentLag says how long grants made in the console take to reach
+	// new tokens (Entra's roles claim lags admin consent by minutes): while
+	// something is still missing, the Manager verifies again after each of
+	// these waits before it settles on missing. Nil means grants show at
+	// once.
+	ConsentLag []time.Duration
 }
 
 // Input is one value the admin provides.
@@ -154,6 +168,23 @@ type Generated struct {
 type Artifact struct {
 	Label string
 	Text  string
+	// Copy marks the artifact the copy key copies: the one the console
+	// asks for (Okta's JWK rather than the PEM, say).
+	Copy bool
+}
+
+// CopyArtifact returns the artifact the copy key copies: the one marked
+// Copy, else the first.
+func (g Generated) CopyArtifact() (Artifact, bool) {
+	for _, a := range g.Show {
+		if a.Copy {
+			return a, true
+		}
+	}
+	if len(g.Show) > 0 {
+		return g.Show[0], true
+	}
+	return Artifact{}, false
 }
 
 // Input returns the method's input with the given key.

@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -192,5 +193,77 @@ func TestVerifyHasADeadline(t *testing.T) {
 		if c.Status != Error || !strings.Contains(c.Evidence, "no answer within 20ms") || !strings.Contains(c.Fix, "--timeout") {
 			t.Errorf("check %+v, want an error saying no answer within 20ms", c)
 		}
+	}
+}
+
+// laggingProvider grants read:logs only from its grantAfter-th
+// verification on, as a tenant whose consent takes a while to reach new
+// tokens.
+type laggingProvider struct {
+	fakeProvider
+	verifies   int
+	grantAfter int
+}
+
+func (l *laggingProvider) Methods() []Method {
+	ms := l.fakeProvider.Methods()
+	ms[0].ConsentLag = []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second}
+	return ms
+}
+
+func (l *laggingProvider) Verify(ctx context.Context, conn Connection, cred Credential, r Reporter) error {
+	l.verifies++
+	l.missing = ""
+	if l.verifies < l.grantAfter {
+		l.missing = "read:logs"
+	}
+	return l.fakeProvider.Verify(ctx, conn, cred, r)
+}
+
+type recheckRecorder struct {
+	nopReporter
+	rounds []string
+}
+
+func (r *recheckRecorder) Recheck(round, rounds int, wait time.Duration, missing []string) {
+	r.rounds = append(r.rounds, fmt.Sprintf("%d/%d %s %v", round, rounds, wait, missing))
+}
+
+// TestSetupWaitsOutConsentLag: a setup whose method declares consent lag
+// verifies again, visibly, until the grant shows, and gives up after the
+// last wait.
+func TestSetupWaitsOutConsentLag(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		grantAfter int
+		verdict    Verdict
+		rounds     int
+	}{
+		{"granted on the third try", 3, VerdictOK, 2},
+		{"still missing past the bound", 99, VerdictMissing, 3},
+		{"granted at once", 1, VerdictOK, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &laggingProvider{grantAfter: tt.grantAfter}
+			m, _ := newManager(t, &p.fakeProvider)
+			m.Providers = []Provider{p}
+			var waited []time.Duration
+			m.Wait = func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil }
+			plan, err := m.Plan(request("acme.us.auth0.com"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &recheckRecorder{}
+			res, err := m.Setup(context.Background(), plan, flows.Interaction{}, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verification.Verdict() != tt.verdict || len(r.rounds) != tt.rounds || len(waited) != tt.rounds {
+				t.Errorf("verdict %s after rounds %q, waits %v; want %s after %d rounds", res.Verification.Verdict(), r.rounds, waited, tt.verdict, tt.rounds)
+			}
+			if tt.rounds > 0 && r.rounds[0] != "1/3 5s [read:logs]" {
+				t.Errorf("first round = %q", r.rounds[0])
+			}
+		})
 	}
 }

@@ -211,7 +211,7 @@ func generateKeyPair() (providers.Generated, error) {
 		return providers.Generated{}, err
 	}
 	return providers.Generated{Value: priv, Show: []providers.Artifact{
-		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub},
+		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub, Copy: true},
 	}}, nil
 }
 

@@ -224,6 +224,13 @@ func (sl *slot) Check(c providers.Check) {
 
 func (sl *slot) Warn(msg string) { sl.write("  " + dim.Render("note: "+msg)) }
 
+// Recheck says that tether waits for grants to reach new tokens before
+// it checks again; the next round's checks follow.
+func (sl *slot) Recheck(round, rounds int, wait time.Duration, missing []string) {
+	sl.write(fmt.Sprintf("\n  still missing: %s. New grants can take a while to reach new tokens:\n  checking again in %s (%d of %d)…",
+		strings.Join(missing, ", "), wait, round, rounds))
+}
+
 // Done marks connection i finished, with its trailing lines.
 func (s *Stream) Done(i int, trailer ...string) {
 	s.mu.Lock()
