@@ -84,6 +84,8 @@ type driver struct {
 	t    *testing.T
 	m    *Model
 	late chan tea.Msg
+	// pending are commands not run yet (a burst's).
+	pending []tea.Cmd
 }
 
 func newDriver(t *testing.T, deps Deps, opts Options) *driver {
@@ -138,7 +140,7 @@ func keyMsg(k string) tea.KeyPressMsg {
 // timer reports messages of timers, which the driver drops.
 func timer(msg tea.Msg) bool {
 	switch msg.(type) {
-	case spinner.TickMsg, recheckTickMsg:
+	case spinner.TickMsg, recheckTickMsg, elapsedMsg:
 		return true
 	}
 	return strings.HasSuffix(reflect.TypeOf(msg).PkgPath(), "bubbles/v2/cursor")
