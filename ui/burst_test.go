@@ -83,12 +83,13 @@ func TestBurstTypingMatchesSlowTyping(t *testing.T) {
 		{"every field typed character by character", true, concat(
 			[]string{"enter", "enter", "enter"},
 			chars("acme.us.auth0.com"), []string{"enter", "enter"},
-			// The domain is kept from the console step; the client id's
-			// first character must not join it.
-			[]string{"enter"}, chars("2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT"), []string{"tab"}, chars("s3cr3t-value-0123456789-abcdefghij"),
+			// The domain is kept from the console step and the client id,
+			// the first field without a value, has the focus: none of its
+			// characters may join the domain.
+			chars("2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT"), []string{"tab"}, chars("s3cr3t-value-0123456789-abcdefghij"),
 		), []string{"step 4 of 5 · credentials", "› 2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT", "acme.us.auth0.com"}},
 		{"a paste then a quick enter", true, []string{"enter", "enter", "enter", "paste:acme.us.auth0.com", "enter", "enter",
-			"enter", "paste:2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT", "enter"},
+			"paste:2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT", "enter"},
 			[]string{"step 4 of 5 · credentials", "› 2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT"}},
 		{"back and forth", false, []string{"enter", "enter", "enter", "esc", "down", "enter", "esc", "esc", "enter", "enter"},
 			[]string{"step 3 of 5 · in the console", "Register your public key"}},

@@ -59,8 +59,15 @@ func newForm(c *Common, inputs []providers.Input, values map[string]*string, opt
 		f.fields = append(f.fields, &field{in: in, value: values[in.Key], ti: ti})
 	}
 	f.resize()
+	// Start on the first field that still needs a value.
+	for i, fl := range f.fields {
+		if f.validate(fl) != nil || strings.TrimSpace(fl.ti.Value()) == "" && !fl.in.Optional && !optional {
+			f.focus = i
+			break
+		}
+	}
 	if len(f.fields) > 0 {
-		f.fields[0].ti.Focus()
+		f.fields[f.focus].ti.Focus()
 	}
 	return f
 }

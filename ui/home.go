@@ -154,6 +154,10 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 		return h.load()
 	case tea.KeyPressMsg:
 		return h.key(msg)
+	case tea.PasteMsg:
+		if h.naming != nil {
+			*h.naming, _ = h.naming.Update(msg)
+		}
 	}
 	return nil
 }
@@ -179,7 +183,7 @@ func (h *homeModel) key(msg tea.KeyPressMsg) tea.Cmd {
 			h.notice = "kept the setup in progress"
 			return nil
 		}
-		return dropDraft(h.c, flowsKey(d.Provider, d.Name))
+		return forgetDraft(h.c, flowsKey(d.Provider, d.Name))
 	case h.confirm != nil:
 		c := *h.confirm
 		h.confirm = nil
@@ -255,15 +259,16 @@ func (h *homeModel) key(msg tea.KeyPressMsg) tea.Cmd {
 		ti.Prompt = "name for the new " + row.cat.Name + " connection › "
 		ti.Placeholder = "e.g. prod"
 		ti.KeyMap.Paste.SetEnabled(false)
+		ti.SetWidth(max(h.c.Width-len(ti.Prompt)-6, 12))
 		h.naming = &ti
 		h.naming.Focus()
 	}
 	return nil
 }
 
-// dropDraft forgets a setup in progress: its record, and what tether
+// forgetDraft forgets a setup in progress: its record, and what tether
 // kept for it in the credential store (a generated key pair).
-func dropDraft(c *Common, k flows.Key) tea.Cmd {
+func forgetDraft(c *Common, k flows.Key) tea.Cmd {
 	mgr, ctx := c.Deps.Manager, c.Deps.ctx()
 	return func() tea.Msg {
 		err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil })

@@ -266,6 +266,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if msg.notice != "" {
 			m.home.notice = msg.notice
 		}
+		if msg.before != nil {
+			return tea.Sequence(msg.before, m.home.load())
+		}
 		return m.home.load()
 	case loadedMsg, forgotMsg:
 		return m.home.update(msg)

@@ -76,13 +76,15 @@ type setupModel struct {
 	// is under way ("" when they could not be kept).
 	keptIn   string
 	keptNote string
+
+	drafts *drafts
 }
 
 type (
 	generatedMsg struct {
 		gen    map[string]providers.Generated
 		keptIn string
-		err    error // making the values; keeping them is keepErr
+		err    error // making the values; keeping them is keep
 		keep   error
 	}
 	keptLoadedMsg struct {
@@ -94,15 +96,19 @@ type (
 	// droppedMsg says whether what a setup kept (its draft, a key pair)
 	// was deleted.
 	droppedMsg struct{ err error }
-	// backHomeMsg asks the root to show Home, with a notice there.
-	backHomeMsg    struct{ notice string }
+	// backHomeMsg asks the root to show Home, with a notice there, once
+	// before (a write Home must see) is done.
+	backHomeMsg struct {
+		notice string
+		before tea.Cmd
+	}
 	recheckTickMsg struct{ job int }
 )
 
 // newSetup starts the wizard, at the step a draft reached if there is one.
 func newSetup(c *Common, p providers.Provider, cp catalog.Provider, name string, draft *providers.Draft) *setupModel {
 	m := &setupModel{c: c, provider: p, cat: cp, name: name, values: map[string]*string{},
-		prefilled: map[string]string{}, generated: map[string]providers.Generated{}}
+		prefilled: map[string]string{}, generated: map[string]providers.Generated{}, drafts: &drafts{}}
 	m.methodID = p.Methods()[0].ID
 	var defaults map[string]string
 	if c.Deps.Defaults != nil {
@@ -217,8 +223,7 @@ func (m *setupModel) enter(s step) tea.Cmd {
 		}
 		m.form = newForm(m.c, inputs, m.values, false)
 	case stepSignIn:
-		cmds = append(cmds, m.saveDraft(), m.start())
-		return tea.Batch(cmds...)
+		return m.start() // which saves the draft first
 	}
 	if s > stepGrant {
 		cmds = append(cmds, m.saveDraft()) // step 1 alone is nothing to resume

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -35,19 +36,75 @@ func (m *setupModel) inputs() providers.Inputs {
 	return providers.Inputs{Values: values, Secret: flows.NewSecret(secrets)}
 }
 
-// saveDraft records the step reached and every non-secret input, so that
-// an interrupted setup resumes there with what was typed. A setup that
-// reached its sign-in resumes at the step before it.
-func (m *setupModel) saveDraft() tea.Cmd {
+// drafts writes a setup's draft in the order the wizard asked, though
+// each write is a command of its own and commands run concurrently: a
+// write asked for before another that already landed is skipped, so the
+// file never goes back to an older step, nor does a draft come back
+// after it was dropped.
+type drafts struct {
+	mu      sync.Mutex
+	asked   int // the latest write asked for (Update only)
+	written int // the latest write done
+}
+
+// next numbers a write; called in Update.
+func (d *drafts) next() int {
+	d.asked++
+	return d.asked
+}
+
+// write runs fn as write n unless a later one has been done.
+func (d *drafts) write(n int, fn func() error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n < d.written {
+		return nil
+	}
+	d.written = n
+	return fn()
+}
+
+// draft is what saveDraft records now.
+func (m *setupModel) draft() providers.Draft {
 	s := m.step
 	if s >= stepSignIn {
 		s, _ = m.prev(stepSignIn)
 	}
-	mgr := m.c.Deps.Manager
-	d := providers.Draft{Provider: m.provider.ID(), Name: m.name, Method: m.methodID, Step: stepIDs[s],
+	return providers.Draft{Provider: m.provider.ID(), Name: m.name, Method: m.methodID, Step: stepIDs[s],
 		Capabilities: m.caps, Inputs: m.inputs().Values, UpdatedAt: m.c.Deps.now().UTC()}
+}
+
+// saveDraft records the step reached and every non-secret input, so that
+// an interrupted setup resumes there with what was typed. A setup that
+// reached its sign-in resumes at the step before it.
+func (m *setupModel) saveDraft() tea.Cmd {
+	write := m.saveDraftFunc()
+	return func() tea.Msg { return draftSavedMsg{err: write()} }
+}
+
+// saveDraftFunc is saveDraft's write, to run where the caller needs it
+// done (before a sign-in starts).
+func (m *setupModel) saveDraftFunc() func() error {
+	mgr, d, n := m.c.Deps.Manager, m.draft(), m.drafts.next()
+	return func() error {
+		return m.drafts.write(n, func() error {
+			return mgr.Config.Update(func(f *providers.ConfigFile) error { f.PutDraft(d); return nil })
+		})
+	}
+}
+
+// dropDraft forgets the draft and what was kept for it, after any write
+// asked for before.
+func (m *setupModel) dropDraft() tea.Cmd {
+	mgr, ctx, k, n := m.c.Deps.Manager, m.c.Deps.ctx(), m.key(), m.drafts.next()
 	return func() tea.Msg {
-		return draftSavedMsg{err: mgr.Config.Update(func(f *providers.ConfigFile) error { f.PutDraft(d); return nil })}
+		err := m.drafts.write(n, func() error {
+			if err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil }); err != nil {
+				return err
+			}
+			return mgr.DropGenerated(ctx, k)
+		})
+		return droppedMsg{err: err}
 	}
 }
 
@@ -107,12 +164,19 @@ func (m *setupModel) start() tea.Cmd {
 		Paste:   m.signin.pasteCh,
 		Ask:     asker(j),
 	}
+	save := m.saveDraftFunc()
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				j.send(setupDoneMsg{job: j.id, err: fmt.Errorf("internal error: %v (please report it)", r)})
 			}
 		}()
+		// What was typed is in the draft before the sign-in, which
+		// removes the draft once the connection is saved.
+		if err := save(); err != nil {
+			j.send(setupDoneMsg{job: j.id, err: err})
+			return
+		}
 		res, err := mgr.Setup(ctx, plan, io, reporter{j: j})
 		j.send(setupDoneMsg{job: j.id, result: res, err: err})
 	}()

@@ -133,15 +133,8 @@ func (m *setupModel) leave() tea.Cmd {
 		m.c.navigate(backHomeMsg{notice: "the setup of " + m.key().String() + " is kept: enter resumes it, d drops it"})
 		return nil
 	}
-	m.c.navigate(backHomeMsg{})
-	k := m.key()
-	mgr, ctx := m.c.Deps.Manager, m.c.Deps.ctx()
-	return func() tea.Msg {
-		if err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil }); err != nil {
-			return droppedMsg{err: err}
-		}
-		return droppedMsg{err: mgr.DropGenerated(ctx, k)}
-	}
+	m.c.navigate(backHomeMsg{before: m.dropDraft()})
+	return nil
 }
 
 // help returns the keys that apply now.

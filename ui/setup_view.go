@@ -18,8 +18,13 @@ func (m *setupModel) header() string {
 	if m.name != "default" {
 		title += " (" + m.name + ")"
 	}
-	if m.step == stepSaved {
+	switch {
+	case m.step == stepSaved:
 		return s.Title.Render(title) + s.Subtitle.Render(" · saved")
+	case m.store.choosing():
+		return s.Title.Render(title) + s.Subtitle.Render(" · before you go on · where the credential goes")
+	case !m.store.opened:
+		return s.Title.Render(title) + s.Subtitle.Render(" · getting ready")
 	}
 	what := stepTitles[m.step]
 	if m.step == stepVerify && m.list != nil && m.list.done {

@@ -148,12 +148,4 @@ func (m *setupModel) storeView() (string, int) {
 
 // storeName names the store in use, for the sentences that say where a
 // secret is kept.
-func (m *setupModel) storeName() string {
-	switch m.store.kind {
-	case flows.StoreFile:
-		return "an encrypted file"
-	case flows.StoreKeyring:
-		return "your OS keyring"
-	}
-	return "the credential store"
-}
+func (m *setupModel) storeName() string { return storeWords(m.store.kind) }
