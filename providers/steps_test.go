@@ -42,7 +42,7 @@ func (linkProvider) Steps(_ Method, in Inputs) []Step {
 
 func TestLinkInputs(t *testing.T) {
 	p := &linkProvider{}
-	got := LinkInputs(p, p.Methods()[0])
+	got := LinkInputs(p.Methods()[0], StepsOf(p, p.Methods()[0]))
 	var keys []string
 	for _, in := range got {
 		keys = append(keys, in.Key)
@@ -50,7 +50,7 @@ func TestLinkInputs(t *testing.T) {
 	if strings.Join(keys, ",") != "domain" {
 		t.Errorf("LinkInputs = %v, want [domain]", keys)
 	}
-	if got := LinkInputs(&fakeProvider{}, (&fakeProvider{}).Methods()[0]); len(got) != 0 {
+	if got := LinkInputs((&fakeProvider{}).Methods()[0], StepsOf(&fakeProvider{}, (&fakeProvider{}).Methods()[0])); len(got) != 0 {
 		t.Errorf("LinkInputs of a provider without links = %v, want none", got)
 	}
 }

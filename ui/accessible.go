@@ -13,6 +13,7 @@ import (
 	"charm.land/huh/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
+	"github.com/muesli/cancelreader"
 
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
@@ -45,7 +46,34 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// asker asks huh's accessible questions, one form at a time.
+// cancelable wraps a terminal's input so that ctrl+c also ends the read
+// a question is blocked in: left running, it would swallow the
+// terminal's answers to whatever writes next (tether's error line asks
+// the terminal for its colours). The secret prompts read the terminal
+// itself, so the result keeps its file descriptor.
+func cancelable(ctx context.Context, in io.Reader) (io.Reader, func()) {
+	f, ok := in.(cancelreader.File)
+	if !ok {
+		return in, func() {}
+	}
+	cr, err := cancelreader.NewReader(f)
+	if err != nil {
+		return in, func() {}
+	}
+	stop := context.AfterFunc(ctx, func() { cr.Cancel() })
+	return fdReader{Reader: cr, fd: f.Fd()}, func() { stop(); _ = cr.Close() }
+}
+
+// fdReader reads through a cancelable reader and names the terminal it
+// reads.
+type fdReader struct {
+	io.Reader
+	fd uintptr
+}
+
+func (r fdReader) Fd() uintptr { return r.fd }
+
+// accessibleAsker asks huh's accessible questions, one form at a time.
 type accessibleAsker struct {
 	ctx context.Context
 	in  io.Reader
@@ -88,7 +116,9 @@ func (a accessibleAsker) ask(fields ...huh.Field) error {
 // checks line by line.
 func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.SetupResult, error) {
 	out := &lockedWriter{w: colorprofile.NewWriter(o.Out, o.Environ)}
-	q := accessibleAsker{ctx: ctx, in: o.In, out: out}
+	in, release := cancelable(ctx, o.In)
+	defer release()
+	q := accessibleAsker{ctx: ctx, in: in, out: out}
 	provider := o.Provider
 	if provider == "" {
 		var options []huh.Option[string]
@@ -186,7 +216,7 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 	// What the links are built from comes before the steps, so that they
 	// lead into the tenant.
 	asked := map[string]bool{}
-	for _, in := range providers.LinkInputs(p, method) {
+	for _, in := range providers.LinkInputs(method, providers.StepsOf(p, method)) {
 		if values[in.Key] != "" {
 			continue // a demo value builds the links; it is confirmed with the rest
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -119,10 +120,16 @@ func TestAccessibleDomainCanWait(t *testing.T) {
 }
 
 // TestAccessibleInterruptStopsAtOnce: the context ending (ctrl+c) ends a
-// question that is waiting for a line that never comes.
+// question that is waiting for a line that never comes, and the read it
+// was blocked in lets go of the terminal: what comes next is not
+// swallowed.
 func TestAccessibleInterruptStopsAtOnce(t *testing.T) {
 	deps, _ := testDeps(t)
-	r, w := io.Pipe()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
@@ -147,6 +154,23 @@ func TestAccessibleInterruptStopsAtOnce(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the prompt kept waiting after ctrl+c")
 	}
+	if _, err := w.WriteString("next\n"); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 16)
+		n, _ := r.Read(buf)
+		got <- string(buf[:n])
+	}()
+	select {
+	case s := <-got:
+		if s != "next\n" {
+			t.Errorf("read after ctrl+c = %q", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the interrupted question still reads the terminal")
+	}
 }
 
 // TestAccessibleOffersTheFileStore: without a usable keyring, the wizard
@@ -168,5 +192,35 @@ func TestAccessibleOffersTheFileStore(t *testing.T) {
 	}
 	if res.Connection.Store != flows.StoreFile {
 		t.Errorf("stored in %q, want the file store", res.Connection.Store)
+	}
+}
+
+// TestAccessibleSaysItIsStillWaiting: a sign-in whose network does not
+// answer says so, line by line, instead of going silent.
+func TestAccessibleSaysItIsStillWaiting(t *testing.T) {
+	now := fixedNow
+	deps := hangingDeps(t, &now)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	in := &typedLines{lines: []string{"1"}}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Accessible(ctx, deps, AccessibleOptions{In: in, Out: &out, Provider: "auth0", Every: 5 * time.Millisecond})
+		done <- err
+	}()
+	for !strings.Contains(out.String(), "Still waiting for an answer") {
+		select {
+		case err := <-done:
+			t.Fatalf("Accessible ended: %v\n%s", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if !strings.Contains(out.String(), "network, DNS or proxy") {
+		t.Errorf("the wait does not say what may hold it up:\n%s", out.String())
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("after ctrl+c: %v", err)
 	}
 }

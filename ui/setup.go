@@ -235,7 +235,7 @@ func (m *setupModel) enter(s step) tea.Cmd {
 // have no valid value yet: the console step asks for them first.
 func (m *setupModel) linkInputs() []providers.Input {
 	var out []providers.Input
-	for _, in := range providers.LinkInputs(m.provider, m.method()) {
+	for _, in := range providers.LinkInputs(m.method(), providers.StepsOf(m.provider, m.method())) {
 		v := *m.values[in.Key]
 		if v == "" || (in.Validate != nil && in.Validate(v) != nil) {
 			out = append(out, in)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -215,7 +216,13 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 			fmt.Fprint(a.ios.Stderr(), plain.Steps(steps(providers.Inputs{Values: values})))
 		}
 	}
-	for _, in := range m.Inputs {
+	// What the console links are built from is asked first, so that the
+	// steps shown lead into the tenant.
+	links := providers.LinkInputs(m, steps)
+	inputs := append(slices.Clone(links), slices.DeleteFunc(slices.Clone(m.Inputs), func(in providers.Input) bool {
+		return slices.ContainsFunc(links, func(l providers.Input) bool { return l.Key == in.Key })
+	})...)
+	for _, in := range inputs {
 		if in.Optional || values[in.Key] != "" || secrets[in.Key] != "" {
 			continue
 		}
@@ -233,6 +240,8 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 		}
 		if prompter == nil {
 			prompter = plain.NewPrompter(a.ios)
+		}
+		if !slices.ContainsFunc(links, func(l providers.Input) bool { return l.Key == in.Key }) {
 			showSteps()
 		}
 		v, err := prompter.Ask(in)

@@ -31,10 +31,21 @@ func requireTool(t *testing.T, name string) {
 // its own, of the given size, on a fresh config dir unless env names one.
 func startTmux(t *testing.T, width, height string, env []string, args ...string) *tmux {
 	t.Helper()
+	return startTmuxStderr(t, true, width, height, env, args...)
+}
+
+// startTmuxStderr is startTmux, with stderr kept on the terminal unless
+// toFile (accessible mode prompts there).
+func startTmuxStderr(t *testing.T, toFile bool, width, height string, env []string, args ...string) *tmux {
+	t.Helper()
 	requireTool(t, "tmux")
 	tm := &tmux{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock"), dir: t.TempDir()}
+	redirect := ""
+	if toFile {
+		redirect = " 2>" + filepath.Join(tm.dir, "stderr")
+	}
 	command := "env -u DBUS_SESSION_BUS_ADDRESS TERM=xterm-256color " + strings.Join(env, " ") + " " + binary + " " +
-		strings.Join(args, " ") + " 2>" + filepath.Join(tm.dir, "stderr") + "; echo $? > " + filepath.Join(tm.dir, "exit")
+		strings.Join(args, " ") + redirect + "; echo $? > " + filepath.Join(tm.dir, "exit")
 	tm.run("new-session", "-d", "-x", width, "-y", height, "-s", "e2e", command)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
 	return tm
@@ -300,5 +311,16 @@ func TestTUISmallWindows(t *testing.T) {
 	tiny.keys("q")
 	if code, _ := tiny.exited(); code != "0" {
 		t.Errorf("q in a tiny window exited %s", code)
+	}
+}
+
+// TestAccessibleInterruptInTmux: in --accessible mode, ctrl+c at a
+// prompt (a SIGINT from the terminal) ends tether at once with 130.
+func TestAccessibleInterruptInTmux(t *testing.T) {
+	tm := startTmuxStderr(t, false, "100", "30", []string{"TETHER_CONFIG_DIR=" + t.TempDir()}, "--sandbox", "--accessible", "setup", "auth0")
+	tm.waitFor("How do you want to connect?", "Enter a number between 1 and 2")
+	tm.keys("C-c")
+	if code, _ := tm.exited(); code != "130" {
+		t.Errorf("ctrl+c at an accessible prompt exited %s, want 130", code)
 	}
 }
