@@ -129,11 +129,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 
 func TestForgetAsksFirst(t *testing.T) {
 	deps, _ := testDeps(t)
-	d := newDriver(t, deps, Options{Setup: "auth0"})
-	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
-	d.wantScreen("4 granted")
-	d.key("enter", "enter")
-	d.wantScreen("✓ 4/4 verified")
+	d := connected(t, deps)
 	d.key("d")
 	d.wantScreen("Forget auth0/default (tether-demo.us.auth0.com) and delete its credential? y/n")
 	d.key("n")
@@ -144,13 +140,7 @@ func TestForgetAsksFirst(t *testing.T) {
 
 func TestVerifyAllIsLive(t *testing.T) {
 	deps, _ := testDeps(t)
-	d := newDriver(t, deps, Options{Setup: "auth0"})
-	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
-	// The checks come from the network: an admin sees them before saying
-	// done, and so does the test.
-	d.wantScreen("4 granted")
-	d.key("enter", "enter")
-	d.wantScreen("✓ 4/4 verified")
+	d := connected(t, deps)
 	d.key("r")
 	d.wantScreen("verified", "auth0/default  tether-demo.us.auth0.com", "✓ read:guardian_factors",
 		"4 granted · 0 missing · 0 excess · 0 unknown · 0 errors · checked at 12:00:00")

@@ -1,14 +1,12 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tetherdev/tether/catalog"
-	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 )
 
@@ -213,11 +211,8 @@ func (m *setupModel) signinView() string {
 		}
 	}
 	if m.err != nil {
+		// A network error names the network, DNS and proxy itself.
 		b.WriteString("\n" + wrap(s.Error, "✗ "+m.err.Error(), m.c.Width-4, "") + "\n")
-		var ne *flows.NetworkError
-		if errors.As(m.err, &ne) {
-			b.WriteString(wrap(s.Dim, "tether could not reach "+ne.Host+": check this machine's network connection, its DNS, and any proxy it must use (HTTPS_PROXY), as well as the domain.", m.c.Width-4, "") + "\n")
-		}
 		b.WriteString(s.Dim.Render("enter: try again · esc: change the credentials") + "\n")
 	}
 	return b.String()

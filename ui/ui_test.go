@@ -300,3 +300,17 @@ func draftOf(t *testing.T, deps Deps, provider, name string) (providers.Draft, b
 	}
 	return f.Draft(flowsKey(provider, name))
 }
+
+// connected sets up auth0/default in the sandbox and returns on Home,
+// with the connection verified.
+func connected(t *testing.T, deps Deps) *driver {
+	t.Helper()
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
+	// The checks come from the network: an admin sees them before saying
+	// done, and so does the test.
+	d.wantScreen("4 granted")
+	d.key("enter", "enter")
+	d.wantScreen("✓ 4/4 verified")
+	return d
+}

@@ -161,11 +161,7 @@ func TestEscOnStepOneLeavesNoDraft(t *testing.T) {
 
 func TestAddWithAnExistingNameAsksFirst(t *testing.T) {
 	deps, _ := testDeps(t)
-	d := newDriver(t, deps, Options{Setup: "auth0"})
-	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
-	d.wantScreen("4 granted")
-	d.key("enter", "enter")
-	d.wantScreen("✓ 4/4 verified")
+	d := connected(t, deps)
 	d.key("a")
 	d.paste("default")
 	d.key("enter")
