@@ -265,8 +265,9 @@ func (m *setupModel) stop() {
 func (m *setupModel) busy() bool { return m.preparing != "" }
 
 // unfinished reports whether quitting now leaves the setup to resume:
-// nothing has been saved as a connection yet.
-func (m *setupModel) unfinished() bool { return m.result == nil && m.step < stepSaved }
+// nothing has been saved as a connection yet (the Manager saves it
+// before its first check).
+func (m *setupModel) unfinished() bool { return m.result == nil && m.step < stepVerify }
 
 // where says the step reached, for the note on quitting.
 func (m *setupModel) where() string {
@@ -318,6 +319,12 @@ func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 		return m.saveDraft()
 	case keptLoadedMsg:
 		m.preparing = ""
+		if msg.err != nil && m.step > stepConsole {
+			m.keptNote = "the key pair made when this setup began could not be read from " + m.storeName() + " (" + msg.err.Error() +
+				"); tether made a new one: register its public key again"
+			m.step = stepConsole
+			return m.enter(m.step)
+		}
 		if msg.err == nil && len(msg.gen) > 0 {
 			for k, g := range msg.gen {
 				m.generated[k] = g

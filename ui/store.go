@@ -78,11 +78,7 @@ func (m *setupModel) storeChecked(msg storeMsg) tea.Cmd {
 	m.store.kind, m.store.err, m.store.fileAt, m.store.later = msg.kind, msg.err, msg.fileAt, false
 	if msg.err != nil {
 		m.store.choices = storeChoices(m.c, &m.store)
-		if !m.store.opened {
-			m.store.opened = true
-			return m.ready()
-		}
-		return nil
+		return nil // the first step opens once a store is chosen
 	}
 	m.store.choices = nil
 	chosen := m.store.chosen
@@ -102,7 +98,7 @@ func (m *setupModel) storeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	l := m.store.choices
 	if key.Matches(msg, m.c.Keys.Back) {
 		m.store.later = true
-		if m.step == stepGrant {
+		if !m.store.opened || m.step == stepGrant {
 			return m.leave(), true
 		}
 		return nil, true
@@ -125,6 +121,10 @@ func (m *setupModel) storeKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return m.probeStore(), true
 	}
 	m.store.later = true
+	if !m.store.opened {
+		m.store.opened = true
+		return m.ready(), true
+	}
 	return nil, true
 }
 

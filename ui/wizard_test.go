@@ -307,3 +307,47 @@ func TestDraftWritesNeverGoBack(t *testing.T) {
 		t.Errorf("writes done = %v, want only the newer %d", done, newer)
 	}
 }
+
+// TestResumeLooksForTheKeyPairInTheChosenStore: when the keyring cannot
+// be used, the kept key pair is looked for only once a store is chosen.
+func TestResumeLooksForTheKeyPairInTheChosenStore(t *testing.T) {
+	deps := realDeps(t)
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "down", "enter")
+	d.paste("acme.us.auth0.com")
+	d.key("enter")
+	d.wantScreen("Register your public key")
+	made := *d.m.setup.values["private_key"]
+	d.key("enter")
+	d.wantScreen("step 4 of 5 · credentials")
+	d.key("ctrl+c")
+	d.eventually("the draft reaches the inputs", func() bool {
+		dr, _ := draftOf(t, deps, "auth0", "default")
+		return dr.Step == "inputs"
+	})
+
+	noKeyring(&deps)
+	d = newDriver(t, deps, Options{Setup: "auth0"})
+	d.wantScreen("Where should tether keep the credential?")
+	d.key("enter") // the encrypted file store, where the pair was kept
+	d.wantScreen("step 4 of 5 · credentials", "tether reuses the key pair it made when this setup began")
+	if *d.m.setup.values["private_key"] != made {
+		t.Error("a new key pair was made")
+	}
+}
+
+// TestQuitDuringTheChecksIsNoInterruption: once the checks stream, the
+// connection is saved; quitting then leaves no draft to resume.
+func TestQuitDuringTheChecksIsNoInterruption(t *testing.T) {
+	deps, _ := testDeps(t)
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
+	d.wantScreen("4 granted")
+	d.key("q")
+	if stop, ok := d.m.Interrupted(); ok {
+		t.Errorf("quitting the checklist is reported as interrupted: %+v", stop)
+	}
+	if _, ok := draftOf(t, deps, "auth0", "default"); ok {
+		t.Error("a saved connection kept a draft")
+	}
+}
