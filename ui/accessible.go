@@ -61,13 +61,13 @@ func cancelable(ctx context.Context, in io.Reader) (io.Reader, func()) {
 		return in, func() {}
 	}
 	stop := context.AfterFunc(ctx, func() { cr.Cancel() })
-	return fdReader{Reader: cr, fd: f.Fd()}, func() { stop(); _ = cr.Close() }
+	return fdReader{CancelReader: cr, fd: f.Fd()}, func() { stop(); _ = cr.Close() }
 }
 
 // fdReader reads through a cancelable reader and names the terminal it
 // reads.
 type fdReader struct {
-	io.Reader
+	cancelreader.CancelReader
 	fd uintptr
 }
 
@@ -81,9 +81,16 @@ type accessibleAsker struct {
 }
 
 // ask asks fields line by line. Ctrl+C (the context ending) stops it at
-// once: huh reads the line in a goroutine that is left blocked, and a
-// terminal left without echo by a secret's prompt gets its echo back.
-func (a accessibleAsker) ask(fields ...huh.Field) error {
+// once: the read of the terminal is cancelled, and the question ends on
+// it before ask returns.
+func (a accessibleAsker) ask(fields ...huh.Field) error { return a.run(false, fields...) }
+
+// askSecret asks for a secret, which huh reads from the terminal itself
+// with its echo off: ctrl+c leaves that read behind and gives the
+// terminal its echo back.
+func (a accessibleAsker) askSecret(field huh.Field) error { return a.run(true, field) }
+
+func (a accessibleAsker) run(secret bool, fields ...huh.Field) error {
 	var restore func()
 	if f, ok := a.in.(interface{ Fd() uintptr }); ok && term.IsTerminal(f.Fd()) {
 		if st, err := term.GetState(f.Fd()); err == nil {
@@ -96,13 +103,24 @@ func (a accessibleAsker) ask(fields ...huh.Field) error {
 	}()
 	select {
 	case err := <-done:
-		if errors.Is(err, huh.ErrUserAborted) {
+		switch {
+		case a.ctx.Err() != nil:
+			// The read was cancelled with the context: huh took the
+			// default for an answer that was never given.
+			return a.ctx.Err()
+		case errors.Is(err, huh.ErrUserAborted):
 			return context.Canceled
 		}
 		return err
 	case <-a.ctx.Done():
 		if restore != nil {
 			restore()
+		}
+		if r, cancelable := a.in.(fdReader); cancelable && !secret {
+			// End the read (for good: the setup ends with its context),
+			// and the question with it, so that nothing reads on.
+			r.Cancel()
+			<-done
 		}
 		fmt.Fprintln(a.out)
 		return a.ctx.Err()
@@ -251,11 +269,11 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 			secrets[in.Key] = g.Value
 			continue
 		}
-		dst := values
+		ask, dst := q.ask, values
 		if in.Secret {
-			dst = secrets
+			ask, dst = func(fields ...huh.Field) error { return q.askSecret(fields[0]) }, secrets
 		}
-		if err := q.ask(accessibleInput(in, dst, false)); err != nil {
+		if err := ask(accessibleInput(in, dst, false)); err != nil {
 			return providers.SetupResult{}, err
 		}
 	}

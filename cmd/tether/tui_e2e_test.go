@@ -74,7 +74,7 @@ func (tm *tmux) keys(keys ...string) {
 
 // burst sends every key in one tmux command, with no pause between them,
 // as a paste or an SSH connection delivers keys. A key "text:…" is typed
-// literally.
+// literally; "paste:…" is pasted (bracketed, as a terminal pastes).
 func (tm *tmux) burst(keys ...string) {
 	tm.t.Helper()
 	var args []string
@@ -84,6 +84,8 @@ func (tm *tmux) burst(keys ...string) {
 		}
 		if text, ok := strings.CutPrefix(k, "text:"); ok {
 			args = append(args, "send-keys", "-t", "e2e", "-l", text)
+		} else if text, ok := strings.CutPrefix(k, "paste:"); ok {
+			args = append(args, "set-buffer", "-b", "burst", text, ";", "paste-buffer", "-p", "-d", "-b", "burst", "-t", "e2e")
 		} else {
 			args = append(args, "send-keys", "-t", "e2e", k)
 		}
@@ -202,8 +204,9 @@ func TestTUIInTmux(t *testing.T) {
 
 // TestTUIBurstTyping types the same setup in bursts, each a single tmux
 // command with no pause between keys (the whole wizard in the first, the
-// client id retyped within it), and wants what slow typing gives: the
-// same screens and the same saved connection.
+// client id pasted again within it and followed at once by enter), and
+// wants what slow typing gives: the same screens and the same saved
+// connection.
 func TestTUIBurstTyping(t *testing.T) {
 	slowDir, burstDir := t.TempDir(), t.TempDir()
 	slow := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + slowDir}, "--sandbox")
@@ -232,7 +235,7 @@ func TestTUIBurstTyping(t *testing.T) {
 	// Once the terminal is raw (before, the tty's line editing would take
 	// ctrl+u itself); the model test types ahead of Home's load too.
 	tm.waitFor("▸ Auth0")
-	tm.burst("Enter", "Enter", "Enter", "Enter", "Enter", "C-u", "text:TthrDemoM2MClient0000000000000001", "Enter", "Enter", "Enter")
+	tm.burst("Enter", "Enter", "Enter", "Enter", "Enter", "C-u", "paste:TthrDemoM2MClient0000000000000001", "Enter", "Enter", "Enter")
 	burstChecks := tm.waitFor("4 granted · 0 missing")
 	if cut := func(s string) string { return s[strings.Index(s, "Auth0 ·"):strings.Index(s, "4 granted")] }; cut(slowChecks) != cut(burstChecks) {
 		t.Errorf("the checklist differs:\n--- slow\n%s\n--- burst\n%s", slowChecks, burstChecks)
@@ -321,6 +324,6 @@ func TestAccessibleInterruptInTmux(t *testing.T) {
 	tm.waitFor("How do you want to connect?", "Enter a number between 1 and 2")
 	tm.keys("C-c")
 	if code, _ := tm.exited(); code != "130" {
-		t.Errorf("ctrl+c at an accessible prompt exited %s, want 130", code)
+		t.Errorf("ctrl+c at an accessible prompt exited %s, want 130:\n%s", code, tm.screen())
 	}
 }
