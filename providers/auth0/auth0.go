@@ -301,42 +301,46 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	})
 }
 
-// credentials returns the client-credentials request of a connection.
-func (p *Provider) credentials(t tenant, method string, settings map[string]string, secret flows.Secret) (flows.ClientCredentials, error) {
-	cc := flows.ClientCredentials{
-		TokenURL: t.url("/oauth/token"),
-		ClientID: strings.TrimSpace(settings[InputClientID]),
-		Params:   map[string][]string{"audience": {t.audience()}},
+// credentials returns the client that requests a connection's Management
+// API tokens: client_secret_post (Auth0 takes the secret in the body) or
+// private_key_jwt, with the audience as a token request parameter.
+func (p *Provider) credentials(t tenant, method string, settings map[string]string, secret flows.Secret) (flows.Client, error) {
+	c := flows.Client{
+		Endpoints:   flows.Endpoints{TokenURL: t.url("/oauth/token")},
+		ClientID:    strings.TrimSpace(settings[InputClientID]),
+		AuthStyle:   oauth2.AuthStyleInParams,
+		TokenParams: map[string][]string{"audience": {t.audience()}},
+		HTTPClient:  p.env.HTTP,
 	}
 	switch method {
 	case MethodClientSecret:
-		cc.ClientSecret = strings.TrimSpace(secret.Get(InputClientSecret))
-		if cc.ClientSecret == "" {
-			return cc, errors.New("the stored credential has no client secret; run tether setup auth0 again")
+		c.ClientSecret = strings.TrimSpace(secret.Get(InputClientSecret))
+		if c.ClientSecret == "" {
+			return c, errors.New("the stored credential has no client secret; run tether setup auth0 again")
 		}
 	case MethodPrivateKeyJWT:
 		key, err := flows.ParsePrivateKeyPEM(secret.Get(InputPrivateKey))
 		if err != nil {
-			return cc, err
+			return c, err
 		}
 		alg := strings.ToUpper(settings[InputSigningAlg])
 		if alg == "" {
 			alg = "RS256"
 		}
-		cc.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Now}
+		c.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Now}
 	default:
-		return cc, fmt.Errorf("unknown method %q", method)
+		return c, fmt.Errorf("unknown method %q", method)
 	}
-	return cc, nil
+	return c, nil
 }
 
 // mint requests a Management API token.
 func (p *Provider) mint(ctx context.Context, t tenant, method string, settings map[string]string, secret flows.Secret) (*oauth2.Token, error) {
-	cc, err := p.credentials(t, method, settings, secret)
+	c, err := p.credentials(t, method, settings, secret)
 	if err != nil {
 		return nil, err
 	}
-	return cc.Token(ctx, p.env.HTTP)
+	return c.ClientCredentialsToken(ctx)
 }
 
 func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers.Inputs, io flows.Interaction) (providers.Connection, flows.Secret, error) {
