@@ -110,6 +110,8 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 		if complete != "" {
 			page = complete
 		}
+		// The code and the page are on screen already: a browser that
+		// fails after it started changes nothing the admin must do.
 		openBrowser(in.Events, in.Browser, page)
 	}
 
@@ -173,17 +175,24 @@ func hostOf(raw string) string {
 	return raw
 }
 
-// openBrowser opens u with op and reports the outcome; it reports whether
-// a browser opened.
-func openBrowser(ev Events, op Opener, u string) bool {
+// openBrowser opens u with op and reports the outcome: whether a browser
+// opened, and, for a Starter, the channel of its later failure (nil
+// otherwise).
+func openBrowser(ev Events, op Opener, u string) (opened bool, failed <-chan error) {
 	if op == nil {
 		ev.Emit(BrowserUnavailable{URL: u, Reason: "no browser may be opened here"})
-		return false
+		return false, nil
 	}
-	if err := op.Open(u); err != nil {
+	var err error
+	if st, ok := op.(Starter); ok {
+		failed, err = st.Start(u)
+	} else {
+		err = op.Open(u)
+	}
+	if err != nil {
 		ev.Emit(BrowserUnavailable{URL: u, Reason: err.Error()})
-		return false
+		return false, nil
 	}
 	ev.Emit(BrowserOpened{URL: u})
-	return true
+	return true, failed
 }

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -78,17 +77,25 @@ func TestBrowserCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "url")
 	writer := script(t, `printf '%s' "$1" > `+out)
 	const u = "http://127.0.0.1:1234/?state=s&x=1"
-	if err := (BrowserCommand{Value: writer}).Open(u); err != nil {
-		t.Fatalf("Open() = %v", err)
+	failed, err := (BrowserCommand{Value: writer}).Start(u)
+	if err != nil {
+		t.Fatalf("Start() = %v", err)
+	}
+	if err, ok := <-failed; ok {
+		t.Fatalf("a command that exits 0 failed: %v", err)
 	}
 	if got, _ := os.ReadFile(out); string(got) != u {
 		t.Errorf("the command got %q, want the URL as one argument", got)
 	}
 
+	// A command that fails after it started is reported on the channel.
 	failing := script(t, "echo 'no display' >&2; exit 3")
-	err := (BrowserCommand{Value: failing}).Open(u)
-	if err == nil || !strings.Contains(err.Error(), "no display") || !strings.Contains(err.Error(), "exit status 3") {
-		t.Errorf("Open(failing) = %v", err)
+	failed, err = (BrowserCommand{Value: failing}).Start(u)
+	if err != nil {
+		t.Fatalf("Start(failing) = %v, want it started", err)
+	}
+	if err, ok := <-failed; !ok || !strings.Contains(err.Error(), "no display") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("Start(failing) reported %v, %v", err, ok)
 	}
 
 	// The first entry is missing, the second works.
@@ -98,14 +105,8 @@ func TestBrowserCommand(t *testing.T) {
 	if err := (BrowserCommand{Value: "/nonexistent/browser"}).Open(u); err == nil {
 		t.Error("Open(missing) succeeded")
 	}
-
-	// A browser that keeps running is left to run: Open does not wait.
-	start := time.Now()
-	if err := (BrowserCommand{Value: script(t, "sleep 2"), Wait: 20 * time.Millisecond}).Open(u); err != nil {
-		t.Errorf("Open(long-running) = %v", err)
-	}
-	if time.Since(start) > time.Second {
-		t.Error("Open waited for a long-running browser")
+	if err := (BrowserCommand{Value: " : "}).Open(u); err == nil {
+		t.Error("Open(no command) succeeded")
 	}
 }
 
