@@ -53,25 +53,17 @@ func normalizeUserCode(s string) string {
 }
 
 // deviceAuthorization is the device authorization endpoint (RFC 8628
-// §3.1, §3.2). Like Google's, it does not require a confidential client
-// to authenticate here (x/oauth2's DeviceAuth sends client_id alone), but
-// it checks credentials that are sent.
+// §3.1, §3.2). A confidential client authenticates here as at the token
+// endpoint ("the client MUST authenticate with the authorization server
+// as described in Section 3.2.1 of [RFC6749]"); a public one sends its
+// client_id.
 func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	p, oe := form(r)
 	if oe != nil {
 		oe.write(w)
 		return
 	}
-	var c Client
-	if _, _, basic := r.BasicAuth(); basic || p.Has("client_secret") || p.Has("client_assertion") {
-		c, oe = s.authenticate(r, p)
-	} else if id := p.Get("client_id"); id == "" {
-		oe = invalidRequest("client_id is missing")
-	} else if cl, ok := s.client(id); !ok {
-		oe = invalidClient("the client is unknown", false)
-	} else {
-		c = cl
-	}
+	c, oe := s.authenticate(r, p)
 	if oe != nil {
 		oe.write(w)
 		return

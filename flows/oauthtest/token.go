@@ -115,7 +115,8 @@ var assertionAlgs = []jose.SignatureAlgorithm{
 
 // authenticateAssertion checks a private_key_jwt assertion (RFC 7523 §3,
 // OpenID Connect Core §9): a registered key's signature, iss = sub =
-// client_id, an aud naming this server (its issuer or token endpoint), an
+// client_id, an aud naming this server (its issuer, its token endpoint or
+// the endpoint called), an
 // exp in the future and at most an hour away, and a jti never seen.
 func (s *Server) authenticateAssertion(r *http.Request, p url.Values) (Client, *oauthError) {
 	if p.Get("client_assertion_type") != AssertionType {
@@ -152,7 +153,10 @@ func (s *Server) authenticateAssertion(r *http.Request, p url.Values) (Client, *
 	}
 	iss := issuer(r)
 	now := s.opts.Now()
-	if err := claims.ValidateWithLeeway(jwt.Expected{AnyAudience: jwt.Audience{iss, iss + "/token"}, Time: now}, 30*time.Second); err != nil {
+	// The audience is this server: its issuer, its token endpoint, or the
+	// endpoint the assertion is sent to (Okta wants that one).
+	aud := jwt.Audience{iss, iss + "/token", iss + r.URL.Path}
+	if err := claims.ValidateWithLeeway(jwt.Expected{AnyAudience: aud, Time: now}, 30*time.Second); err != nil {
 		return Client{}, invalidClient("the client assertion is not valid here: "+err.Error(), false)
 	}
 	if claims.Expiry == nil || claims.Expiry.Time().After(now.Add(time.Hour)) {
