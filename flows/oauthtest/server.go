@@ -26,6 +26,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -50,6 +51,11 @@ type Client struct {
 	Secret string
 	// PublicKeys verify its private_key_jwt assertions.
 	PublicKeys []crypto.PublicKey
+	// Certificates are its certificate credentials, as Microsoft Entra
+	// registers them: an assertion names the one that signed it by its
+	// x5t#S256 header, which a client with certificates and no
+	// PublicKeys must send.
+	Certificates []*x509.Certificate
 	// RedirectURIs are the registered redirect URIs.
 	RedirectURIs []string
 	// GrantTypes the client may use; nil means authorization_code,
@@ -60,7 +66,7 @@ type Client struct {
 	Scopes []string
 }
 
-func (c Client) public() bool { return c.Secret == "" && len(c.PublicKeys) == 0 }
+func (c Client) public() bool { return c.Secret == "" && !c.hasKeys() }
 
 func (c Client) allows(grant string) bool {
 	if c.GrantTypes != nil {

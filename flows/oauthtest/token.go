@@ -131,15 +131,19 @@ func (s *Server) authenticateAssertion(r *http.Request, p url.Values) (Client, *
 		return Client{}, invalidClient("the client assertion has no claims", false)
 	}
 	c, ok := s.client(unverified.Subject)
-	if !ok || len(c.PublicKeys) == 0 {
+	if !ok || !c.hasKeys() {
 		return Client{}, invalidClient("the client is unknown or has no registered key", false)
 	}
 	if id := p.Get("client_id"); id != "" && id != c.ID {
 		return Client{}, invalidClient("client_id differs from the assertion's subject", false)
 	}
+	keys, oe := c.assertionKeys(tok.Headers[0])
+	if oe != nil {
+		return Client{}, oe
+	}
 	var claims jwt.Claims
 	verified := false
-	for _, k := range c.PublicKeys {
+	for _, k := range keys {
 		if tok.Claims(k, &claims) == nil {
 			verified = true
 			break
