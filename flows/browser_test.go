@@ -423,7 +423,9 @@ func TestBrowserSignInCancelsDuringExchange(t *testing.T) {
 // startedThenFailed is a Starter whose browser starts, then fails.
 type startedThenFailed struct{ failed chan error }
 
-func (s startedThenFailed) Open(string) error { return errors.New("Open is not used when Start is there") }
+func (s startedThenFailed) Open(string) error {
+	return errors.New("Open is not used when Start is there")
+}
 func (s startedThenFailed) Start(string) (<-chan error, error) {
 	return s.failed, nil
 }

@@ -22,14 +22,14 @@ import (
 // whole request, secrets included. It hands out canary codes.
 type echoServer struct {
 	*httptest.Server
-	code   string // "error" of the token endpoint's answer
-	json   bool   // answer JSON, or plain text
+	code string // "error" of the token endpoint's answer
+	json bool   // answer JSON, or plain text
 	// refuseDevice makes the device endpoint echo too, instead of
 	// handing out a device code.
 	refuseDevice bool
 	mu           sync.Mutex
-	bodies []string
-	proofs []string // the DPoP headers received
+	bodies       []string
+	proofs       []string // the DPoP headers received
 }
 
 func newEchoServer(t *testing.T, code string, asJSON bool) *echoServer {
