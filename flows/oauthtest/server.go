@@ -64,6 +64,9 @@ type Client struct {
 	GrantTypes []string
 	// Scopes the client may request; nil means any.
 	Scopes []string
+	// DPoP requires its tokens to be DPoP-bound (RFC 9449): a token
+	// request without a proof is refused, as Okta's "Require DPoP" does.
+	DPoP bool
 }
 
 func (c Client) public() bool { return c.Secret == "" && !c.hasKeys() }
@@ -121,6 +124,11 @@ type Options struct {
 	// TenantID is the tenant the admin consent endpoint reports; "" means
 	// a fixed GUID.
 	TenantID string
+	// BearerIssuers may use the JWT bearer grant (RFC 7523 §2.1).
+	BearerIssuers []BearerIssuer
+	// DPoPNonce makes the token endpoint and AuthorizeResource demand
+	// the server's nonce in DPoP proofs (RFC 9449 §8, §9).
+	DPoPNonce bool
 }
 
 // DefaultTenantID is the admin consent endpoint's tenant id by default.
@@ -129,8 +137,13 @@ const DefaultTenantID = "7c1e2a3b-0000-4d5e-8f90-a1b2c3d4e5f6"
 // Grant is what an access token stands for.
 type Grant struct {
 	ClientID string
-	Scopes   []string
-	Expiry   time.Time
+	// Subject is the user a JWT bearer grant acts as.
+	Subject string
+	Scopes  []string
+	Expiry  time.Time
+	// JKT is the thumbprint of the DPoP key the token is bound to (its
+	// cnf.jkt, RFC 9449 §6); "" for a bearer token.
+	JKT string
 }
 
 // Server is the emulator. Its methods are safe for concurrent use.
@@ -152,6 +165,7 @@ type Server struct {
 	jtis      map[string]time.Time // assertion ids seen, until they expire
 	consents  map[string]consentRequest
 	consented map[string][]string // client id → admin-consented scopes
+	dpop      dpopState
 }
 
 // New returns an emulator serving opts.Clients. Its issuer is the scheme
@@ -199,6 +213,7 @@ func New(opts Options) *Server {
 	m.HandleFunc("GET /device", s.devicePage)
 	m.HandleFunc("POST /device", s.deviceDecide)
 	m.HandleFunc("POST /revoke", s.revoke)
+	m.HandleFunc("GET /userinfo", s.userinfo)
 	m.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
 	m.HandleFunc("GET /{tenant}/adminconsent", s.adminConsent)
 	m.HandleFunc("POST /adminconsent", s.adminConsentDecide)
@@ -243,7 +258,9 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"jwks_uri":                                         iss + "/jwks",
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
-		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", DeviceGrantType},
+		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", DeviceGrantType, JWTBearerGrantType},
+		"userinfo_endpoint":                                iss + "/userinfo",
+		"dpop_signing_alg_values_supported":                []string{"ES256", "ES384", "ES512", "RS256", "PS256"},
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"},

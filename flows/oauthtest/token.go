@@ -31,6 +31,7 @@ type refreshState struct {
 	scopes       []string
 	revoked      bool
 	accessTokens []string
+	jkt          string // the DPoP key it is bound to
 }
 
 // form reads a POST body of application/x-www-form-urlencoded (RFC 6749
@@ -194,7 +195,20 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oe.write(w)
 		return
 	}
+	jkt, oe := s.tokenProof(w, r)
+	if oe != nil {
+		oe.write(w)
+		return
+	}
+	if p.Get("grant_type") == JWTBearerGrantType {
+		body, oe := s.jwtBearerGrant(r, p)
+		s.respond(w, body, oe, jkt)
+		return
+	}
 	c, oe := s.authenticate(r, p)
+	if oe == nil {
+		oe = s.dpopRequired(c, p, jkt)
+	}
 	if oe != nil {
 		oe.write(w)
 		return
@@ -224,11 +238,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case DeviceGrantType:
 		body, oe = s.deviceGrant(r, c, p)
 	}
-	if oe != nil {
-		oe.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.respond(w, body, oe, jkt)
 }
 
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636
