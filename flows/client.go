@@ -16,9 +16,10 @@ import (
 // authorization server, and the verbs that sign it in, one per grant:
 // DeviceSignIn (RFC 8628), BrowserSignIn (RFC 6749 §4.1 with PKCE, RFC
 // 7636, on a loopback redirect, RFC 8252), ClientCredentialsToken (RFC
-// 6749 §4.4), and TokenSource, which keeps
-// a stored token fresh (RFC 6749 §6). Like oauth2.Config it is a plain
-// value: fill in the fields and call a verb.
+// 6749 §4.4), JWTBearerToken (RFC 7523 §2.1), and TokenSource, which
+// keeps a stored token fresh (RFC 6749 §6). With DPoP set, each binds its
+// tokens to a key (RFC 9449). Like oauth2.Config it is a plain value:
+// fill in the fields and call a verb.
 //
 // The client is public when it has neither ClientSecret nor Assertion; it
 // then identifies itself with client_id alone. A confidential client
@@ -52,6 +53,12 @@ type Client struct {
 	// Auth0's audience. They may not set a parameter the grant or the
 	// client authentication sets.
 	TokenParams url.Values
+	// DPoP, when set, binds the tokens to its key (RFC 9449): every token
+	// request carries a fresh proof, and a server's demand for a nonce
+	// (use_dpop_nonce) is met by retrying once with it. A server that
+	// binds the token answers token_type "DPoP"; present it with
+	// DPoP.Authorizer.
+	DPoP *DPoP
 	// Loopback is where BrowserSignIn receives the redirect.
 	Loopback Loopback
 	// HTTPClient makes the requests; nil means http.DefaultClient.

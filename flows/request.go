@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,18 +75,19 @@ func (c Client) authenticate(endpoint string) (clientAuth, error) {
 type call struct {
 	endpoint  *url.URL
 	auth      clientAuth
+	dpop      *DPoP
 	transport http.RoundTripper // set by httpClient
 
 	mu      sync.Mutex
 	secrets []string
 }
 
-func newCall(endpoint string, auth clientAuth, params url.Values) (*call, error) {
+func newCall(endpoint string, auth clientAuth, dpop *DPoP, params url.Values) (*call, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("the endpoint %q is not a URL", endpoint)
 	}
-	cl := &call{endpoint: u, auth: auth, secrets: append([]string(nil), auth.secrets...)}
+	cl := &call{endpoint: u, auth: auth, dpop: dpop, secrets: append([]string(nil), auth.secrets...)}
 	for _, k := range secretParams {
 		cl.secrets = append(cl.secrets, params[k]...)
 	}
@@ -104,7 +106,7 @@ func (cl *call) redactor() *redactor {
 	return newRedactor(cl.secrets...)
 }
 
-// RoundTrip adds the HTTP Basic credentials to the
+// RoundTrip adds the HTTP Basic credentials and the DPoP proof to the
 // request for the call's endpoint, and to nothing else.
 func (cl *call) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !sameEndpoint(req.URL, cl.endpoint) {
@@ -114,7 +116,19 @@ func (cl *call) RoundTrip(req *http.Request) (*http.Response, error) {
 	if cl.auth.basic {
 		r.SetBasicAuth(cl.auth.user, cl.auth.pass)
 	}
-	return cl.transport.RoundTrip(r)
+	if cl.dpop != nil {
+		proof, err := cl.dpop.Proof(r.Method, r.URL.String(), "")
+		if err != nil {
+			return nil, err
+		}
+		cl.keep(proof)
+		r.Header.Set("DPoP", proof)
+	}
+	resp, err := cl.transport.RoundTrip(r)
+	if err == nil && cl.dpop != nil {
+		cl.dpop.noteNonce(r.URL, resp.Header)
+	}
+	return resp, err
 }
 
 func sameEndpoint(a, b *url.URL) bool {
@@ -140,9 +154,16 @@ func (c Client) httpClient(cl *call) *http.Client {
 }
 
 // token sends a token request (RFC 6749 §3.2) for the grant described by
-// params, authenticated as the client, with TokenParams.
+// params, authenticated as the client, with TokenParams and a DPoP proof
+// when the client has one. A demand for a DPoP nonce (RFC 9449 §8) is met
+// by one retry, with a fresh assertion and proof.
 func (c Client) token(ctx context.Context, params url.Values) (*oauth2.Token, error) {
-	return c.tokenOnce(ctx, params)
+	tok, err := c.tokenOnce(ctx, params)
+	var te *TokenError
+	if c.DPoP != nil && errors.As(err, &te) && te.Code == "use_dpop_nonce" && te.Header.Get("DPoP-Nonce") != "" {
+		return c.tokenOnce(ctx, params)
+	}
+	return tok, err
 }
 
 // tokenOnce sends one token request. It rides on clientcredentials.Config,
@@ -170,7 +191,7 @@ func (c Client) tokenOnce(ctx context.Context, params url.Values) (*oauth2.Token
 		}
 		form[k] = v
 	}
-	cl, err := newCall(c.Endpoints.TokenURL, auth, form)
+	cl, err := newCall(c.Endpoints.TokenURL, auth, c.DPoP, form)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +244,7 @@ func (c Client) deviceAuthorization(ctx context.Context) (*deviceAuth, error) {
 			form[k] = v
 		}
 	}
-	cl, err := newCall(ep, auth, form)
+	cl, err := newCall(ep, auth, nil, form)
 	if err != nil {
 		return nil, err
 	}
