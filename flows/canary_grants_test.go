@@ -1,11 +1,13 @@
 package flows
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -70,6 +72,61 @@ func TestSecretStraddlingTheCutIsRedacted(t *testing.T) {
 		}
 		if n := longestPiece(err.Error(), secret64); n >= gramSize {
 			t.Errorf("pad %d: the error shows %d characters of the secret: %q", pad, n, err)
+		}
+	}
+}
+
+// TestJWTBearerAndDPoPSecretsStayOutOfErrors: an echoing server shows
+// neither the JWT bearer assertion, nor a DPoP proof, nor a refresh token
+// refreshed with DPoP, nor anything of the keys.
+func TestJWTBearerAndDPoPSecretsStayOutOfErrors(t *testing.T) {
+	key := testKey(t)
+	pemKey, _ := PrivateKeyPEM(key)
+	for _, asJSON := range []bool{true, false} {
+		e := newEchoServer(t, "invalid_grant", asJSON)
+		c := e.client()
+		d, err := GenerateDPoP(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dpopPEM, _ := PrivateKeyPEM(d.key)
+		c.DPoP = d
+
+		_, err = c.JWTBearerToken(bounded(t), BearerAssertion{Key: key, Issuer: serviceAccount, Subject: "admin@example.com"})
+		sent := e.received("assertion")
+		if err == nil || len(sent) != 1 {
+			t.Fatalf("JWTBearerToken() = %v after %d assertions", err, len(sent))
+		}
+		assertNoCanary(t, "JWTBearerToken's error", err.Error(), append(e.receivedProofs(), sent[0], pemKey, dpopPEM)...)
+
+		_, err = c.ClientCredentialsToken(bounded(t))
+		assertNoCanary(t, "ClientCredentialsToken's error with DPoP", err.Error(), append(e.receivedProofs(), dpopPEM)...)
+
+		_, err = c.TokenSource(bounded(t), fileStore(t), Key{Provider: "p", Name: "n"},
+			&oauth2.Token{AccessToken: "ACCESS-" + canary, RefreshToken: "REFRESH-" + canary, Expiry: time.Now().Add(-time.Hour)}).Token()
+		assertNoCanary(t, "TokenSource's error with DPoP", err.Error(), e.receivedProofs()...)
+		for _, p := range e.receivedProofs() {
+			if holdsPiece(err.Error(), p) {
+				t.Errorf("an error holds a piece of a DPoP proof: %q", err)
+			}
+		}
+	}
+}
+
+// TestKeysDoNotPrint: a Client, an Assertion, a BearerAssertion or a DPoP
+// printed with any verb shows no secret and no key.
+func TestKeysDoNotPrint(t *testing.T) {
+	key := testKey(t)
+	pemKey, _ := PrivateKeyPEM(key)
+	d, _ := NewDPoP(key, nil)
+	c := Client{ClientID: "c", ClientSecret: "SECRET-" + canary, Assertion: &Assertion{Key: key}, DPoP: d}
+	for _, v := range []any{c, &c, *c.Assertion, BearerAssertion{Key: key, Issuer: "i"}, d} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			out := fmt.Sprintf(verb, v)
+			assertNoCanary(t, "printing "+verb, out, key.D.String(), key.Primes[0].String(), pemKey)
+			if !strings.Contains(out, redacted) {
+				t.Errorf("Sprintf(%s) = %q, want it to say what it left out", verb, out)
+			}
 		}
 	}
 }
