@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -115,5 +118,46 @@ func TestNoBrowser(t *testing.T) {
 	var nb *NoBrowserError
 	if !errors.As(err, &nb) || !strings.Contains(err.Error(), "no display") {
 		t.Errorf("Open() = %v", err)
+	}
+}
+
+// startedThenFailed is a Starter whose browser starts, then fails.
+type startedThenFailed struct{ failed chan error }
+
+func (s startedThenFailed) Open(string) error {
+	return errors.New("Open is not used when Start is there")
+}
+func (s startedThenFailed) Start(string) (<-chan error, error) {
+	return s.failed, nil
+}
+
+// TestBrowserSignInBrowserFailsLate: a browser that started and then
+// failed turns the wait into a paste: the admin sees the URL and may
+// paste the redirect.
+func TestBrowserSignInBrowserFailsLate(t *testing.T) {
+	srv, clk := startServer(t, oauthtest.Options{})
+	browser := startedThenFailed{failed: make(chan error, 1)}
+	paste := make(chan string)
+	rec := &recorder{}
+	rec.on = func(e Event) {
+		switch e := e.(type) {
+		case BrowserOpened:
+			browser.failed <- errors.New("w3m: exit status 1")
+		case AwaitingRedirect:
+			if e.Paste {
+				go func() { paste <- consent(t, e.URL, "approve") }()
+			}
+		}
+	}
+	in := Interaction{Events: rec.Events(), Browser: browser, Paste: paste}
+	if _, err := clientOf(srv, clk).BrowserSignIn(bounded(t), in); err != nil {
+		t.Fatalf("BrowserSignIn() = %v", err)
+	}
+	want := []string{"BrowserOpened", "AwaitingRedirect", "BrowserUnavailable", "AwaitingRedirect", "RedirectReceived", "Approved"}
+	if got := rec.kinds(); !slices.Equal(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	if u := rec.find("BrowserUnavailable")[0].(BrowserUnavailable); !strings.Contains(u.Reason, "w3m") || u.URL == "" {
+		t.Errorf("BrowserUnavailable = %+v, want the URL and why", u)
 	}
 }

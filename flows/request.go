@@ -240,9 +240,10 @@ func (c Client) deviceAuthorization(ctx context.Context) (*deviceAuth, error) {
 		form.Set("scope", strings.Join(c.Scopes, " "))
 	}
 	for k, v := range c.AuthParams {
-		if _, set := form[k]; !set {
-			form[k] = v
+		if _, set := form[k]; set {
+			return nil, fmt.Errorf("the device authorization parameter %q is the client's own: AuthParams may not set it", k)
 		}
+		form[k] = v
 	}
 	cl, err := newCall(ep, auth, nil, form)
 	if err != nil {

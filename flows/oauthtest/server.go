@@ -3,10 +3,12 @@
 // authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636) behind a
 // consent page with real Approve and Deny buttons, the device
 // authorization grant (RFC 8628) with its verification page, refresh
-// tokens with optional rotation and revocation, client credentials, client
-// authentication by client_secret_basic, client_secret_post and
-// private_key_jwt (RFC 7523), and a Microsoft-style admin consent
-// endpoint.
+// tokens with optional rotation and revocation, client credentials, the
+// JWT bearer grant (RFC 7523 §2.1), client authentication by
+// client_secret_basic, client_secret_post and private_key_jwt (RFC 7523
+// §2.2, with certificates named by x5t#S256), DPoP-bound tokens with
+// nonces (RFC 9449) and a resource that checks them (AuthorizeResource,
+// /userinfo), and a Microsoft-style admin consent endpoint.
 //
 // It is strict on purpose: what a standards-following server refuses, it
 // refuses with the status and error body the RFCs give (RFC 6749 §5.2, RFC
