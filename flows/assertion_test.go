@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"strings"
@@ -21,6 +22,12 @@ func certificate(t *testing.T) (*x509.Certificate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return certificateOf(t, key)
+}
+
+// certificateOf is a self-signed certificate of key, parsed and in PEM.
+func certificateOf(t *testing.T, key crypto.Signer) (*x509.Certificate, string) {
+	t.Helper()
 	certPEM, err := SelfSignedCertificate(key, "tether", epoch, 365*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -37,14 +44,7 @@ func certificate(t *testing.T) (*x509.Certificate, string) {
 // way) needs; without it the same key is refused.
 func TestCertificateAssertion(t *testing.T) {
 	key := testKey(t)
-	certPEM, err := SelfSignedCertificate(key, "tether", epoch, 365*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := ParseCertificatePEM(certPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, _ := certificateOf(t, key)
 	srv, clk := startServer(t, oauthtest.Options{Clients: []oauthtest.Client{{ID: certClientID, Certificates: []*x509.Certificate{cert}}}})
 	c := Client{Endpoints: endpointsOf(srv), ClientID: certClientID}
 
@@ -76,11 +76,7 @@ func TestAssertionCertificateHeader(t *testing.T) {
 		t.Errorf("Sign() with another key's certificate = %v, want a refusal", err)
 	}
 
-	own, err := SelfSignedCertificate(key, "tether", epoch, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ownCert, _ := ParseCertificatePEM(own)
+	ownCert, _ := certificateOf(t, key)
 	s, err := (Assertion{Key: key, Certificate: ownCert, Audience: "https://login.example.com/token", Now: func() time.Time { return epoch }}).Sign("c")
 	if err != nil {
 		t.Fatal(err)

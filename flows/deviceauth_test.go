@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/tetherdev/tether/flows/oauthtest"
 	"golang.org/x/oauth2"
@@ -75,5 +76,32 @@ func TestDeviceSignInPollErrorNamesTheTokenEndpoint(t *testing.T) {
 	if !errors.As(err, &te) || te.Endpoint != EndpointToken || te.Code != "invalid_client" ||
 		err.Error() != "the token endpoint answered 401 invalid_client: the client is unknown" {
 		t.Fatalf("DeviceSignIn() = %v, want the token endpoint's refusal", err)
+	}
+}
+
+// TestDeviceAuthorizationNumbersAsStrings: expires_in and interval are
+// read whether a server sends them as numbers or as strings, on the
+// client's clock.
+func TestDeviceAuthorizationNumbersAsStrings(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/device" {
+			_, _ = io.WriteString(w, `{"device_code":"dc","user_code":"ABCD-EFGH","verification_uri":"https://login.example.com/device","expires_in":"900","interval":"7"}`)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"access_denied"}`)
+	}))
+	t.Cleanup(srv.Close)
+	clk := oauthtest.NewClock(epoch)
+	c := Client{Endpoints: Endpoints{TokenURL: srv.URL + "/token", DeviceAuthorizationURL: srv.URL + "/device"}, ClientID: "c",
+		Clock: Clock{Now: clk.Now, Sleep: clk.Sleep}}
+	rec := &recorder{}
+	if _, err := c.DeviceSignIn(bounded(t), Interaction{Events: rec.Events()}); !errors.Is(err, ErrDenied) {
+		t.Fatalf("DeviceSignIn() = %v, want ErrDenied", err)
+	}
+	d := rec.find("DeviceCode")[0].(DeviceCode)
+	if !d.ExpiresAt.Equal(epoch.Add(900*time.Second)) || d.Interval != 7*time.Second {
+		t.Errorf("DeviceCode = %+v, want it to expire at %v and poll every 7s", d, epoch.Add(900*time.Second))
 	}
 }

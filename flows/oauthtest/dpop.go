@@ -247,6 +247,10 @@ func (s *Server) AuthorizeResource(w http.ResponseWriter, r *http.Request) (Gran
 	if !dpop && !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return challenge("Bearer", "invalid_request", "the request has no access token", "")
 	}
+	scheme = "Bearer"
+	if dpop {
+		scheme = "DPoP"
+	}
 	g, ok := s.Lookup(token)
 	switch {
 	case !ok:
