@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -413,8 +415,12 @@ func (p *Provider) signInError(t tenant, settings map[string]string, err error) 
 		return &providers.SignInError{Reason: reason,
 			Fix: "the domain must be the tenant's canonical *.auth0.com domain (Settings → Domain); put a custom domain in " + InputCustomDomain, Err: err}
 	case te.Status == http.StatusTooManyRequests:
+		fix := "wait a minute and try again"
+		if s, perr := strconv.Atoi(strings.TrimSpace(te.Header.Get("Retry-After"))); perr == nil && s > 0 {
+			fix = fmt.Sprintf("Auth0 asks to wait %s; try again after that", time.Duration(s)*time.Second)
+		}
 		return &providers.SignInError{Reason: "Auth0 is rate-limiting token requests for this application (" + te.Error() + ")",
-			Fix: "wait a minute and try again", Err: err}
+			Fix: fix, Err: err}
 	}
 	return &providers.SignInError{Reason: reason, Err: err}
 }
