@@ -71,22 +71,31 @@ func waitDone(t *testing.T, ch <-chan struct{}, what string) {
 // HTTP/1.1) or "h2" (TLS, HTTP/2).
 func serve(t *testing.T, mode string, h http.Handler, f *Faults) (*httptest.Server, *http.Client) {
 	t.Helper()
+	ts := startWith(t, mode, h, f)
+	return ts, ts.Client()
+}
+
+// startWith serves h in mode, with f installed unless it is nil.
+
+func startWith(t *testing.T, mode string, h http.Handler, f *Faults) *httptest.Server {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(h)
 	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the tls fault's handshake errors
-	f.Install(ts.Config)
+	if f != nil {
+		f.Install(ts.Config)
+		ts.TLS = f.TLSConfig(nil)
+	}
 	switch mode {
 	case "http1":
 		ts.Start()
 	case "https1", "h2":
 		ts.EnableHTTP2 = mode == "h2"
-		ts.TLS = f.TLSConfig(nil)
 		ts.StartTLS()
 	default:
 		t.Fatalf("mode %q", mode)
 	}
 	t.Cleanup(ts.Close)
-	c := ts.Client()
-	return ts, c
+	return ts
 }
 
 var modes = []string{"http1", "https1", "h2"}
@@ -189,14 +198,7 @@ func TestLatencyStopsWhenTheClientLeaves(t *testing.T) {
 		f := &Faults{}
 		h := &healthy{}
 		wrapped, finished := done(f.Wrap(h))
-		ts := httptest.NewUnstartedServer(wrapped)
-		ts.EnableHTTP2 = mode == "h2"
-		if mode == "http1" {
-			ts.Start()
-		} else {
-			ts.StartTLS()
-		}
-		defer ts.Close()
+		ts := startWith(t, mode, wrapped, nil)
 		if err := f.Set(Fault{Kind: FaultLatency, Latency: MaxLatency}); err != nil {
 			t.Fatal(err)
 		}
@@ -347,14 +349,7 @@ func TestTrickleStopsWhenTheClientLeaves(t *testing.T) {
 			return ctx.Err()
 		}}
 		wrapped, finished := done(f.Wrap(&healthy{}))
-		ts := httptest.NewUnstartedServer(wrapped)
-		ts.EnableHTTP2 = mode == "h2"
-		if mode == "http1" {
-			ts.Start()
-		} else {
-			ts.StartTLS()
-		}
-		defer ts.Close()
+		ts := startWith(t, mode, wrapped, nil)
 		_ = f.Set(Fault{Kind: FaultTrickle})
 		ctx, cancel := context.WithCancel(context.Background())
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL, nil)

@@ -28,14 +28,8 @@ var oidcScopes = []string{"openid", "profile", "email", "offline_access"}
 // Endpoint Authentication Method is None, with the Device Code grant
 // enabled.
 func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.tenantFor(r)
+	t, p, ok := s.authnRequest(w, r)
 	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	p, err := tokenParams(r)
-	if err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "Invalid request body")
 		return
 	}
 	clientID := p.Get("client_id")

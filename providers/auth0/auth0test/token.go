@@ -58,15 +58,26 @@ func tokenParams(r *http.Request) (url.Values, error) {
 	return nil, fmt.Errorf("unsupported content type %q", mt)
 }
 
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+// authnRequest reads a request to the Authentication API: its tenant
+// (404 for an unknown host) and its parameters (400 for a body that does
+// not parse). It answers the failure itself and returns false then.
+func (s *Server) authnRequest(w http.ResponseWriter, r *http.Request) (Tenant, url.Values, bool) {
 	t, ok := s.tenantFor(r)
 	if !ok {
 		http.NotFound(w, r)
-		return
+		return Tenant{}, nil, false
 	}
 	p, err := tokenParams(r)
 	if err != nil {
 		oauthError(w, http.StatusBadRequest, "invalid_request", "Invalid request body")
+		return Tenant{}, nil, false
+	}
+	return t, p, true
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	t, p, ok := s.authnRequest(w, r)
+	if !ok {
 		return
 	}
 	switch gt := p.Get("grant_type"); gt {
