@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 )
@@ -76,8 +77,15 @@ func (f *Faults) Install(srv *http.Server) {
 // the kernel sends a TCP RST and the client's read fails with
 // ECONNRESET: by hijacking it (HTTP/1.x), or through the connection
 // ConnContext kept (HTTP/2). When neither is possible it aborts the
-// handler, which resets the HTTP/2 stream.
+// handler, which resets the HTTP/2 stream. A client that happens to be
+// writing when the RST arrives (on a new HTTP/2 connection, its SETTINGS
+// acknowledgement) gets the reset on that write, and its read then sees
+// io.ErrUnexpectedEOF: that is how TCP reports a reset, not a FIN.
 func resetConnection(w http.ResponseWriter, r *http.Request) {
+	// Read the request first: a client still writing its body when the
+	// RST arrives may take the reset on that write and see only an EOF
+	// on its next read.
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	if r.ProtoMajor == 1 {
 		if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			abortiveClose(c)

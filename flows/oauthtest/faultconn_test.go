@@ -2,27 +2,62 @@ package oauthtest
 
 import (
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"syscall"
 	"testing"
 )
 
 func TestReset(t *testing.T) {
 	for _, mode := range modes {
-		f := &Faults{}
-		h := &healthy{}
-		ts, c := serve(t, mode, h, f)
-		if err := f.Set(Fault{Kind: FaultReset}); err != nil {
-			t.Fatal(err)
+		for _, post := range []bool{false, true} {
+			f := &Faults{}
+			h := &healthy{}
+			ts, c := serve(t, mode, h, f)
+			if mode == "h2" {
+				// Settle the connection first (see TestResetColdHTTP2).
+				if _, _, err := get(t, c, ts.URL); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := f.Set(Fault{Kind: FaultReset}); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if post {
+				var resp *http.Response
+				resp, err = c.Post(ts.URL, "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials"))
+				if err == nil {
+					resp.Body.Close()
+				}
+			} else {
+				_, _, err = get(t, c, ts.URL)
+			}
+			if !errors.Is(err, syscall.ECONNRESET) {
+				t.Errorf("%s (POST %v): reset fault = %v, want a connection reset (ECONNRESET)", mode, post, err)
+			}
+			if want := map[string]int{"h2": 1}[mode]; h.count() != want {
+				t.Errorf("%s: the handler answered %d requests, want %d: the reset fault must not call it", mode, h.count(), want)
+			}
 		}
-		_, _, err := get(t, c, ts.URL)
-		if !errors.Is(err, syscall.ECONNRESET) {
-			t.Errorf("%s: reset fault = %v, want a connection reset (ECONNRESET)", mode, err)
-		}
-		if h.count() != 0 {
-			t.Errorf("%s: the reset fault called the handler", mode)
-		}
+	}
+}
+
+// TestResetColdHTTP2: on a new HTTP/2 connection the client may still be
+// writing (its SETTINGS acknowledgement) when the RST comes; Linux then
+// reports the reset to that write, and the client's next read sees only
+// an EOF. It is the same TCP reset: a client must take either as a lost
+// connection.
+func TestResetColdHTTP2(t *testing.T) {
+	f := &Faults{}
+	ts, c := serve(t, "h2", &healthy{}, f)
+	_ = f.Set(Fault{Kind: FaultReset})
+	_, _, err := get(t, c, ts.URL)
+	if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("reset on a new HTTP/2 connection = %v, want ECONNRESET or io.ErrUnexpectedEOF", err)
 	}
 }
 
