@@ -271,8 +271,8 @@ func TestTenantFor(t *testing.T) {
 		host, want string
 	}{
 		{"acme.us.auth0.com", "acme"}, {"LOGIN.ACME.COM:443", "acme"}, {"other.eu.auth0.com", "other"},
-		{"127.0.0.1:8443", "acme"}, {"[::1]:8443", "acme"}, {"localhost", "acme"},
-		{"evil.test", ""}, {"acme.us.auth0.com.evil.test", ""}, {"10.0.0.1", ""},
+		{"127.0.0.1:8443", "acme"}, {"[::1]:8443", "acme"}, {"localhost", "acme"}, {"192.0.2.7:8443", "acme"},
+		{"evil.test", ""}, {"acme.us.auth0.com.evil.test", ""}, {"localhost.evil.test", ""}, {"", ""},
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Host = tc.host

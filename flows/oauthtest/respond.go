@@ -60,14 +60,11 @@ func RequestHost(r *http.Request) string {
 	return strings.ToLower(strings.Trim(host, "[]"))
 }
 
-// isLoopbackHost reports whether host (as RequestHost returns it) is
-// localhost or a loopback IP literal.
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// isBareAddress reports whether host (as RequestHost returns it) is
+// localhost or an IP literal: an emulator's own address rather than a
+// tenant's name.
+func isBareAddress(host string) bool {
+	return host == "localhost" || net.ParseIP(host) != nil
 }
 
 // TenantFor finds the tenant a request is for by the host it was sent
@@ -75,11 +72,11 @@ func isLoopbackHost(host string) bool {
 // acme.okta.com): the first of tenants whose host names, as hosts gives
 // them, include RequestHost(r), compared case-insensitively.
 //
-// A request to localhost or a loopback IP literal reaches the first
-// tenant, so that a client pointed at an emulator's bare address (as a
-// test's httptest server gives it) works as one using a custom domain
-// would. Its tokens then name that address, port included, as their
-// issuer.
+// A request to localhost or an IP literal reaches the first tenant, so
+// that a client pointed at an emulator's bare address (as a test's
+// httptest server or the sandbox's --listen gives it) works as one using
+// a custom domain would: no real tenant is reached by address. Its
+// tokens then name that address, port included, as their issuer.
 func TenantFor[T any](r *http.Request, tenants []T, hosts func(T) []string) (T, bool) {
 	host := RequestHost(r)
 	for _, t := range tenants {
@@ -90,7 +87,7 @@ func TenantFor[T any](r *http.Request, tenants []T, hosts func(T) []string) (T, 
 		}
 	}
 	var zero T
-	if isLoopbackHost(host) && len(tenants) > 0 {
+	if isBareAddress(host) && len(tenants) > 0 {
 		return tenants[0], true
 	}
 	return zero, false
