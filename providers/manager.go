@@ -454,14 +454,32 @@ func (m *Manager) fillErrors(conn Connection, col *collector, err error) {
 		if done[need.Permission.Name] {
 			continue
 		}
-		fix := "fix the error above, then run tether verify " + conn.Key().String()
-		var dl *DeadlineError
-		if errors.As(err, &dl) {
-			fix = "check the network (and proxy), then run tether verify " + conn.Key().String() + " again, or allow more with --timeout"
-		}
+		evidence, fix := describeFailure(err, conn, cp.Name)
 		col.add(Check{Capability: need.Capability, Permission: need.Permission.Name, Status: Error,
-			Evidence: err.Error(), Fix: fix}, true)
+			Evidence: evidence, Fix: fix}, true)
 	}
+}
+
+// describeFailure turns what stopped a verification into the evidence and
+// the remedy of its Error checks: the sign-in's own fix when it has one,
+// else what to do about that kind of failure.
+func describeFailure(err error, conn Connection, provider string) (evidence, fix string) {
+	again := "then run tether verify " + conn.Key().String() + " again"
+	var si *SignInError
+	if errors.As(err, &si) && si.Fix != "" {
+		return si.Reason, si.Fix + "; " + again
+	}
+	a := Answer{Err: err}
+	var te *flows.TokenError
+	if errors.As(err, &te) {
+		a = Answer{Status: te.Status}
+	}
+	var dl *DeadlineError
+	var ne *flows.NetworkError
+	if errors.As(err, &dl) || errors.As(err, &ne) || te != nil {
+		return err.Error(), a.Advice(provider)
+	}
+	return err.Error(), "fix the error above, " + again
 }
 
 func (m *Manager) warnExpiry(conn Connection, r Reporter) {

@@ -61,6 +61,8 @@ func (a Answer) String() string {
 	switch {
 	case a.Skipped != "":
 		s = a.Skipped
+	case a.Err != nil && a.Request == "":
+		s = a.Err.Error()
 	case a.Err != nil:
 		s = a.Request + " → " + a.Err.Error()
 	default:
@@ -177,6 +179,9 @@ func (p *Prober) Do(ctx context.Context, method, rawURL string, body []byte, hea
 	}
 	for attempt := 0; ; attempt++ {
 		retry, wait := p.once(ctx, &a, attempt, method, rawURL, body, header)
+		if attempt > 0 && (!retry || attempt+1 >= attempts) {
+			a.Notes = append(a.Notes, fmt.Sprintf("%d attempts", attempt+1))
+		}
 		if !retry || attempt+1 >= attempts {
 			return a
 		}
@@ -195,7 +200,6 @@ func (p *Prober) Do(ctx context.Context, method, rawURL string, body []byte, hea
 			a.Err = p.ctxErr(ctx, err)
 			return a
 		}
-		a.Notes = append(a.Notes, fmt.Sprintf("attempt %d after %s", attempt+2, describeRetry(a)))
 		a.Status, a.Code, a.Message, a.Err, a.Body = 0, "", "", nil, nil
 	}
 }
@@ -349,6 +353,14 @@ func transient(err error) bool {
 	return true
 }
 
+// transportFailure reports whether err is a transient failure of the
+// transport itself (a *url.Error from the HTTP client), not an answer
+// that arrived and could not be read.
+func transportFailure(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue) && transient(ue)
+}
+
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
@@ -400,7 +412,7 @@ func (p *Prober) Retry(ctx context.Context, what string, fn func(ctx context.Con
 			if asked > MaxWait {
 				return err
 			}
-		case errors.As(err, &ne) && transient(ne.Err):
+		case errors.As(err, &ne) && transportFailure(ne.Err):
 			wait = p.backoff(attempt)
 		default:
 			return err

@@ -90,7 +90,7 @@ func TestProber(t *testing.T) {
 		notesHas  string
 	}{
 		{name: "ok", steps: []http.HandlerFunc{status(200, `[]`)}, wantOK: true, wantReqs: 1},
-		{name: "one 503 is retried", steps: []http.HandlerFunc{status(503, `{}`), status(200, `[]`)}, wantOK: true, wantReqs: 2, notesHas: "attempt 2 after 503"},
+		{name: "one 503 is retried", steps: []http.HandlerFunc{status(503, `{}`), status(200, `[]`)}, wantOK: true, wantReqs: 2, notesHas: "2 attempts"},
 		{name: "one 500 is retried", steps: []http.HandlerFunc{status(500, `{}`), status(200, `[]`)}, wantOK: true, wantReqs: 2},
 		{name: "a reset connection is retried", steps: []http.HandlerFunc{reset, status(200, `[]`)}, wantOK: true, wantReqs: 2},
 		{name: "429 waits what Retry-After says", steps: []http.HandlerFunc{status(429, `{}`, "Retry-After", "7"), status(200, `[]`)},

@@ -24,12 +24,13 @@ type app struct {
 	ios *plain.IOStreams
 
 	// Global flags.
-	sandbox     bool
-	sandboxDeny []string
-	storeFlag   string
-	noBrowser   bool
-	accessible  bool
-	timeout     time.Duration // --timeout of verify and setup
+	sandbox      bool
+	sandboxDeny  []string
+	sandboxFault []string
+	storeFlag    string
+	noBrowser    bool
+	accessible   bool
+	timeout      time.Duration // --timeout of verify and setup
 
 	// notify, while the TUI owns the terminal, shows a notice in it
 	// instead of writing to stderr over its screen.
@@ -187,7 +188,11 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			if err != nil {
 				return nil, &providers.UsageError{Msg: err.Error()}
 			}
-			opts := sandbox.Options{Dir: dir, Deny: deny, Emulators: registry.Emulators(a.entries())}
+			faults, err := sandbox.ParseFaults(cat, a.sandboxFault)
+			if err != nil {
+				return nil, &providers.UsageError{Msg: err.Error()}
+			}
+			opts := sandbox.Options{Dir: dir, Deny: deny, Faults: faults, Emulators: registry.Emulators(a.entries())}
 			if a.sandboxOptions != nil {
 				opts = *a.sandboxOptions
 			}

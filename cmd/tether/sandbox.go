@@ -76,7 +76,11 @@ func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
 	if err != nil {
 		return err
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny, Listen: opts.listen, AllowRemote: opts.allowRemote,
+	faults, err := sandbox.ParseFaults(cat, a.sandboxFault)
+	if err != nil {
+		return &providers.UsageError{Msg: err.Error()}
+	}
+	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny, Faults: faults, Listen: opts.listen, AllowRemote: opts.allowRemote,
 		Emulators: registry.Emulators(a.entries())})
 	var le *sandbox.ListenError
 	if errors.As(err, &le) {

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
 // Options configure a sandbox.
@@ -51,6 +52,9 @@ type Options struct {
 	// Emulators are the emulators to run; each provider's entry comes from
 	// the registry. Tests pass their own.
 	Emulators []Entry
+	// Faults are injected into every response of a provider's emulator
+	// (--sandbox-fault, see ParseFaults).
+	Faults map[string][]oauthtest.Fault
 }
 
 // Running is one emulator the sandbox serves.
@@ -67,6 +71,9 @@ type Running struct {
 	DemoMethod string
 	// Emulator is the emulator itself, for tests and the console actions.
 	Emulator Emulator
+	// Faults are the faults injected into its responses; tests switch
+	// them while it runs.
+	Faults *oauthtest.Faults
 
 	server *http.Server
 }
@@ -140,7 +147,11 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			return nil, err
 		}
 		method, demo := em.Demo()
-		sb.Emulators = append(sb.Emulators, &Running{Provider: id, Hosts: em.Hosts(), Demo: demo, DemoMethod: method, Emulator: em})
+		faults := &oauthtest.Faults{}
+		if err := faults.Set(opts.Faults[id]...); err != nil {
+			return nil, fmt.Errorf("sandbox: --sandbox-fault for %s: %w", id, err)
+		}
+		sb.Emulators = append(sb.Emulators, &Running{Provider: id, Hosts: em.Hosts(), Demo: demo, DemoMethod: method, Emulator: em, Faults: faults})
 		names = append(names, em.Hosts()...)
 	}
 	slices.Sort(names)
@@ -166,6 +177,7 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          log.New(io.Discard, "", 0),
 		}
+		e.Faults.Install(srv)
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
 		e.Addr, e.server = ln.Addr().String(), srv
 	}
@@ -267,6 +279,22 @@ func matchHost(patterns []string, host string) bool {
 		}
 	}
 	return false
+}
+
+// ParseFaults parses --sandbox-fault values, PROVIDER:KIND entries such
+// as auth0:latency=50ms or auth0:503, checking each provider against the
+// catalog.
+func ParseFaults(cat *catalog.Catalog, values []string) (map[string][]oauthtest.Fault, error) {
+	faults, err := oauthtest.ParseFaults(values...)
+	if err != nil {
+		return nil, err
+	}
+	for prov := range faults {
+		if _, ok := cat.Provider(prov); !ok {
+			return nil, fmt.Errorf("--sandbox-fault: unknown provider %q (valid: %s)", prov, strings.Join(cat.IDs(), ", "))
+		}
+	}
+	return faults, nil
 }
 
 // ParseDeny parses --sandbox-deny values: PROVIDER:PERMISSION entries,
