@@ -8,8 +8,9 @@
 // secrets from whatever a server sends back, the browser opener, key
 // generation for private_key_jwt, the progress events the sign-ins emit,
 // the secret type that never prints itself, the credential stores (OS
-// keyring, age-encrypted file) and the non-secret connection metadata
-// kept in the config directory.
+// keyring, age-encrypted file), and the atomic writes and file locks that
+// the stores and the connection records (kept by providers) are written
+// with.
 //
 // Nothing here knows a provider by name (Microsoft admin consent aside,
 // which is a protocol of its own), and flows must not import Bubble Tea,

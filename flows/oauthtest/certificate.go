@@ -6,19 +6,23 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 
-	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 func (c Client) hasKeys() bool { return len(c.PublicKeys) > 0 || len(c.Certificates) > 0 }
 
-// assertionKeys returns the keys that may verify a client assertion with
-// header h. An assertion that names a certificate by x5t#S256 (RFC 7515
+// assertionKeys returns the keys that may verify a client assertion. An
+// assertion that names a certificate by x5t#S256 (RFC 7515
 // §4.1.8, base64url of the SHA-256 of its DER) is verified with that
 // certificate's key alone; one that names none, with the registered
 // public keys, and it must name one when the client has only
 // certificates, as Entra requires.
-func (c Client) assertionKeys(h jose.Header) ([]crypto.PublicKey, *oauthError) {
-	x5t, named := h.ExtraHeaders["x5t#S256"]
+func (c Client) assertionKeys(assertion string) ([]crypto.PublicKey, *oauthError) {
+	tok, err := jwt.ParseSigned(assertion, assertionAlgs)
+	if err != nil {
+		return nil, invalidClient(ErrAssertionMalformed.Error(), false)
+	}
+	x5t, named := tok.Headers[0].ExtraHeaders["x5t#S256"]
 	if !named {
 		if len(c.PublicKeys) == 0 {
 			return nil, invalidClient("the client assertion names no certificate: its header needs the x5t#S256 of a registered certificate", false)

@@ -131,16 +131,18 @@ func (s *Server) checkProof(r *http.Request, accessToken string) (string, *proof
 	case accessToken != "" && subtle.ConstantTimeCompare([]byte(c.ATH), []byte(s256(accessToken))) != 1:
 		return "", badProof("'ath' claim in the DPoP proof does not match the presented access_token.")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.opts.DPoPNonce && (c.Nonce == "" || c.Nonce != s.nonceLocked() && c.Nonce != s.dpop.previous) {
-		return "", &proofError{code: "use_dpop_nonce", desc: "Authorization server requires nonce in DPoP proof.", nonce: s.nonceLocked()}
+	if s.opts.DPoPNonce {
+		s.mu.Lock()
+		current, previous := s.nonceLocked(), s.dpop.previous
+		s.mu.Unlock()
+		if c.Nonce == "" || c.Nonce != current && c.Nonce != previous {
+			return "", &proofError{code: "use_dpop_nonce", desc: "Authorization server requires nonce in DPoP proof.", nonce: current}
+		}
 	}
-	key := "dpop\x00" + thumb + "\x00" + c.ID
-	if _, seen := s.jtis[key]; seen {
+	// A jti is unique per key; a proof is good until it is too old.
+	if !s.replay.Use("dpop\x00"+thumb, c.ID, now.Add(dpopMaxAge+dpopLeeway), now) {
 		return "", badProof("the DPoP proof's jti was already used")
 	}
-	s.jtis[key] = now.Add(dpopMaxAge + dpopLeeway)
 	return thumb, nil
 }
 

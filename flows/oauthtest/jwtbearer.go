@@ -146,15 +146,11 @@ func (s *Server) jwtBearerGrant(r *http.Request, p url.Values) (map[string]any, 
 			return nil, &oauthError{http.StatusUnauthorized, "unauthorized_client", descUnauthorized, false}
 		}
 	}
+	if claims.ID != "" && !s.replay.Use("bearer\x00"+bi.ID, claims.ID, claims.Expiry.Time().Add(bearerLeeway), now) {
+		return nil, invalidGrant("Invalid JWT: the assertion's jti was already used")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if claims.ID != "" {
-		key := "bearer\x00" + bi.ID + "\x00" + claims.ID
-		if _, seen := s.jtis[key]; seen {
-			return nil, invalidGrant("Invalid JWT: the assertion's jti was already used")
-		}
-		s.jtis[key] = claims.Expiry.Time().Add(bearerLeeway)
-	}
 	if clientID == "" {
 		clientID = bi.ID
 	}
