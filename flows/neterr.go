@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"syscall"
@@ -16,10 +17,18 @@ import (
 type NetworkError struct {
 	Host   string
 	Reason string
-	Err    error
+	// Proxy is the proxy the request went through (HTTPS_PROXY), as
+	// host:port without its credentials, when one is configured for Host.
+	Proxy string
+	Err   error
 }
 
-func (e *NetworkError) Error() string { return fmt.Sprintf("cannot reach %s: %s", e.Host, e.Reason) }
+func (e *NetworkError) Error() string {
+	if e.Proxy != "" {
+		return fmt.Sprintf("cannot reach %s through the proxy %s: %s (the proxy may have refused or dropped the connection: check it, or list the host in NO_PROXY)", e.Host, e.Proxy, e.Reason)
+	}
+	return fmt.Sprintf("cannot reach %s: %s", e.Host, e.Reason)
+}
 func (e *NetworkError) Unwrap() error { return e.Err }
 
 // NetError describes a failed HTTP request to rawURL as a NetworkError,
@@ -29,10 +38,28 @@ func NetError(rawURL string, err error) error {
 		return err
 	}
 	host := rawURL
+	ne := &NetworkError{Reason: describeNetErr(err), Err: err}
 	if u, perr := url.Parse(rawURL); perr == nil && u.Host != "" {
 		host = u.Host
+		ne.Proxy = proxyFor(u)
 	}
-	return &NetworkError{Host: host, Reason: describeNetErr(err), Err: err}
+	ne.Host = host
+	var unknownAuth x509.UnknownAuthorityError
+	if ne.Proxy != "" && errors.As(err, &unknownAuth) {
+		// The proxy inspects TLS: it is the proxy's certificate.
+		ne.Reason = "the proxy presented a TLS certificate this machine does not trust (a TLS-inspecting proxy: add its CA to the system's trust store, or SSL_CERT_FILE)"
+	}
+	return ne
+}
+
+// proxyFor names the proxy the environment sets for u (HTTPS_PROXY,
+// HTTP_PROXY, NO_PROXY, as net/http reads them), without credentials.
+func proxyFor(u *url.URL) string {
+	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	if err != nil || p == nil {
+		return ""
+	}
+	return p.Host
 }
 
 func isTimeout(err error) bool {

@@ -1,12 +1,14 @@
 package flows
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"golang.org/x/oauth2"
 )
@@ -67,8 +69,33 @@ func tokenError(tokenURL string, err error, red *redactor) error {
 	if errors.As(err, &re) {
 		return newTokenError(EndpointToken, re.Response, re.Body, re.ErrorCode, re.ErrorDescription, red)
 	}
-	return NetError(tokenURL, err)
+	var ue *url.Error
+	if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return NetError(tokenURL, err)
+	}
+	// It answered, but with something that is not a token response (an
+	// HTML page, a cut or oversized body): not a network failure.
+	return &AnswerError{Endpoint: tokenURL, Reason: red.redact(strings.TrimPrefix(err.Error(), "oauth2: ")), Err: err}
 }
+
+// AnswerError means that an endpoint answered, but with something that is
+// not what the protocol says it answers (an HTML error page with 200, a
+// body cut short or too large).
+type AnswerError struct {
+	Endpoint string
+	Reason   string
+	Err      error
+}
+
+func (e *AnswerError) Error() string {
+	host := e.Endpoint
+	if u, err := url.Parse(e.Endpoint); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return fmt.Sprintf("%s answered with something that is not a token response (%s)", host, e.Reason)
+}
+
+func (e *AnswerError) Unwrap() error { return e.Err }
 
 // errorBody reads the error, error_description of an error response
 // (RFC 6749 §5.2), in JSON or, as some servers answer, form-encoded.

@@ -476,7 +476,8 @@ func describeFailure(err error, conn Connection, provider string) (evidence, fix
 	}
 	var dl *DeadlineError
 	var ne *flows.NetworkError
-	if errors.As(err, &dl) || errors.As(err, &ne) || te != nil {
+	var ae *flows.AnswerError
+	if errors.As(err, &dl) || errors.As(err, &ne) || errors.As(err, &ae) || te != nil {
 		return err.Error(), a.Advice(provider)
 	}
 	return err.Error(), "fix the error above, " + again

@@ -182,7 +182,7 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	}
 	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
 	if withProviders {
-		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
+		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{transport()}}}
 		if a.sandbox {
 			deny, err := sandbox.ParseDeny(cat, a.sandboxDeny)
 			if err != nil {
@@ -250,6 +250,14 @@ func (a *app) close() {
 	if a.sb != nil {
 		_ = a.sb.Close()
 	}
+}
+
+// transport is the default transport that also names tether on a proxy's
+// CONNECT, so that a proxy's logs and rules see who asked.
+func transport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ProxyConnectHeader = http.Header{"User-Agent": {"tether/" + versionString()}}
+	return t
 }
 
 // userAgent names tether in every request, as API providers ask clients to.

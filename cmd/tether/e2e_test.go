@@ -257,3 +257,34 @@ func TestBinarySandboxReset(t *testing.T) {
 		t.Errorf("reset without --sandbox: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// TestBinaryNamesTheProxy: when HTTPS_PROXY refuses the CONNECT, the
+// error names the proxy (without its credentials), not the tenant, and the
+// CONNECT carried tether's User-Agent.
+func TestBinaryNamesTheProxy(t *testing.T) {
+	agents := make(chan string, 8)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		agents <- r.Method + " " + r.Header.Get("User-Agent")
+		http.Error(w, "blocked by policy", http.StatusForbidden)
+	}))
+	defer proxy.Close()
+	u, _ := url.Parse(proxy.URL)
+	u.User = url.UserPassword("proxyuser", "CANARY-proxy-password")
+	env := []string{"TETHER_CONFIG_DIR=" + t.TempDir(), "HTTPS_PROXY=" + u.String(), "TETHER_STORE=file", "TETHER_PASSPHRASE=correct horse battery"}
+	r := exe(t, env, "secret-value-xxxxxxxxxxxxxxxxxxxxxxxx", "setup", "auth0", "--no-input", "--set", "domain=acme.us.auth0.com",
+		"--set", "client_id=2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT", "--secret-stdin")
+	if r.code != 3 || !strings.Contains(r.stderr, "through the proxy "+u.Host) || !strings.Contains(r.stderr, "Forbidden") {
+		t.Errorf("setup through a refusing proxy: exit %d, %q", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "CANARY") || strings.Contains(r.stdout+r.stderr, "proxyuser") {
+		t.Errorf("the proxy's credentials were printed: %q", r.stderr)
+	}
+	select {
+	case got := <-agents:
+		if !strings.HasPrefix(got, "CONNECT tether/") {
+			t.Errorf("the proxy saw %q, want a CONNECT naming tether", got)
+		}
+	default:
+		t.Error("the proxy was never asked")
+	}
+}
