@@ -33,6 +33,9 @@ type Manager struct {
 	// Wait waits for d or until ctx ends (consent-lag re-checks); nil is
 	// the real clock.
 	Wait func(ctx context.Context, d time.Duration) error
+	// Interact, when set, stands between a setup and the admin: the
+	// sandbox's demo admin answers the sign-ins in it.
+	Interact func(ctx context.Context, provider string, io flows.Interaction) flows.Interaction
 	// Timeout bounds each connection's verification (and a setup's sign-in
 	// and first verification each); 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -204,6 +207,9 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	}
 	var conn Connection
 	var secret flows.Secret
+	if m.Interact != nil {
+		io = m.Interact(ctx, plan.Provider.ID(), io)
+	}
 	err = safely(func() (err error) {
 		conn, secret, err = plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
 		return err

@@ -31,6 +31,9 @@ type app struct {
 	noBrowser    bool
 	accessible   bool
 	timeout      time.Duration // --timeout of verify and setup
+	// adminDelay is how long the sandbox's demo admin takes to approve a
+	// sign-in: a visible pause in the wizard, none in plain mode.
+	adminDelay time.Duration
 
 	// notify, while the TUI owns the terminal, shows a notice in it
 	// instead of writing to stderr over its screen.
@@ -202,6 +205,10 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			}
 			a.sb = sb
 			env.HTTP = sb.HTTPClient()
+			delay := a.adminDelay
+			m.Interact = func(ctx context.Context, provider string, io flows.Interaction) flows.Interaction {
+				return sb.Admin(provider, delay).Interact(ctx, io)
+			}
 		}
 		ps, err := registry.Providers(a.entries(), cat, env)
 		if err != nil {

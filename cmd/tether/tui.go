@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -33,7 +34,13 @@ func tuiDeps(ctx context.Context, a *app) (ui.Deps, error) {
 }
 
 // runTUI runs the wizard on the terminal until the admin quits.
+// sandboxAdminDelay is how long the sandbox's demo admin takes to approve
+// a sign-in in the wizard, so that the admin sees the code or the link
+// before it is used.
+const sandboxAdminDelay = 1500 * time.Millisecond
+
 func runTUI(ctx context.Context, a *app, opts ui.Options) error {
+	a.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, a)
 	if err != nil {
 		return err
@@ -61,6 +68,7 @@ func runTUI(ctx context.Context, a *app, opts ui.Options) error {
 
 // runAccessible runs the wizard as line-by-line questions.
 func runAccessible(ctx context.Context, a *app, provider, name string) error {
+	a.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, a)
 	if err != nil {
 		return err
