@@ -156,7 +156,8 @@ func (s *FileStore) Probe(ctx context.Context) error {
 	if err := s.Delete(ctx, k); err != nil {
 		return s.unavailable(err)
 	}
-	_ = os.Remove(filepath.Dir(s.path(k)))
+	// The probe directory stays: removing it would pull it from under a
+	// concurrent probe between its MkdirAll and its write.
 	return nil
 }
 
