@@ -124,6 +124,22 @@ func parseConfig(path string, data []byte) (*ConfigFile, error) {
 	return &f, nil
 }
 
+// WithLock runs fn holding the lock of connection k, a file of its own in
+// the config directory (.locks/PROVIDER/NAME.lock), so that tethers
+// changing one connection take turns while others go on. k must be a
+// valid key: a provider id and a name that flows.ValidName accepts.
+func (c Config) WithLock(k flows.Key, fn func() error) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	unlock, err := flows.LockFile(filepath.Join(c.Dir, ".locks", k.Provider, k.Name+".lock"))
+	if err != nil {
+		return &ConfigError{Path: c.Path(), Err: fmt.Errorf("locking %s: %w", k, err)}
+	}
+	defer unlock()
+	return fn()
+}
+
 // Update reads the connections file, applies fn and writes the result
 // atomically with mode 0600, holding a lock so that concurrent tethers do
 // not lose each other's changes. Nothing is written when fn fails.

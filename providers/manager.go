@@ -183,29 +183,38 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	conn.Store = store.Kind()
 	conn.CreatedAt, conn.UpdatedAt = now, now
 
-	cfg, err := m.Config.Load()
+	// From the secret to the metadata, one setup of a connection at a
+	// time, so that both always come from the same run.
+	var replaced bool
+	err = m.Config.WithLock(conn.Key(), func() error {
+		cfg, err := m.Config.Load()
+		if err != nil {
+			return err
+		}
+		var old Connection
+		if old, replaced = cfg.Find(conn.Key()); replaced {
+			conn.CreatedAt = old.CreatedAt
+		}
+		if err := store.Save(ctx, conn.Key(), secret); err != nil {
+			return fmt.Errorf("storing the credential: %w", err)
+		}
+		if err := m.Config.Update(func(f *ConfigFile) error {
+			f.Put(conn)
+			f.RemoveDraft(conn.Key())
+			return nil
+		}); err != nil {
+			return err
+		}
+		if replaced && old.Store != "" && old.Store != conn.Store {
+			// The previous secret lives in the other store; remove it there.
+			if oldStore, err := m.Store(old.Store); err == nil {
+				_ = oldStore.Delete(ctx, conn.Key())
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return SetupResult{}, err
-	}
-	old, replaced := cfg.Find(conn.Key())
-	if replaced {
-		conn.CreatedAt = old.CreatedAt
-	}
-	if err := store.Save(ctx, conn.Key(), secret); err != nil {
-		return SetupResult{}, fmt.Errorf("storing the credential: %w", err)
-	}
-	if err := m.Config.Update(func(f *ConfigFile) error {
-		f.Put(conn)
-		f.RemoveDraft(conn.Key())
-		return nil
-	}); err != nil {
-		return SetupResult{}, err
-	}
-	if replaced && old.Store != "" && old.Store != conn.Store {
-		// The previous secret lives in the other store; remove it there.
-		if oldStore, err := m.Store(old.Store); err == nil {
-			_ = oldStore.Delete(ctx, conn.Key())
-		}
 	}
 	res := SetupResult{Connection: conn, Location: store.Location(conn.Key()), Replaced: replaced}
 	res.Verification = m.verify(ctx, conn, secret, r)
@@ -484,12 +493,14 @@ func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
 	if err != nil {
 		return conn, err
 	}
-	if err := store.Delete(ctx, k); err != nil {
-		return conn, fmt.Errorf("deleting the credential of %s: %w", k, err)
-	}
-	return conn, m.Config.Update(func(f *ConfigFile) error {
-		f.Remove(k)
-		f.RemoveDraft(k)
-		return nil
+	return conn, m.Config.WithLock(k, func() error {
+		if err := store.Delete(ctx, k); err != nil {
+			return fmt.Errorf("deleting the credential of %s: %w", k, err)
+		}
+		return m.Config.Update(func(f *ConfigFile) error {
+			f.Remove(k)
+			f.RemoveDraft(k)
+			return nil
+		})
 	})
 }
