@@ -171,6 +171,9 @@ func (s *FileStore) unavailable(err error) error {
 }
 
 func (s *FileStore) Save(_ context.Context, k Key, sec Secret) error {
+	if err := k.Validate(); err != nil { // never a path outside Dir
+		return err
+	}
 	blob, err := sec.seal()
 	if err != nil {
 		return err
@@ -192,6 +195,9 @@ func (s *FileStore) Save(_ context.Context, k Key, sec Secret) error {
 }
 
 func (s *FileStore) Load(_ context.Context, k Key) (Secret, error) {
+	if err := k.Validate(); err != nil {
+		return Secret{}, err
+	}
 	data, err := os.ReadFile(s.path(k))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Secret{}, ErrNotFound
@@ -215,6 +221,9 @@ func (s *FileStore) Load(_ context.Context, k Key) (Secret, error) {
 }
 
 func (s *FileStore) Delete(_ context.Context, k Key) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := os.Remove(s.path(k))
