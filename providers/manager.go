@@ -123,6 +123,9 @@ func (m *Manager) Plan(req SetupRequest) (Plan, error) {
 	if err := method.Validate(req.Inputs); err != nil {
 		return Plan{}, err
 	}
+	if err := m.CheckConfig(); err != nil {
+		return Plan{}, err
+	}
 	return Plan{Provider: p, Catalog: cp, Method: method, Name: req.Name, Capabilities: caps, Inputs: req.Inputs}, nil
 }
 
@@ -164,6 +167,9 @@ type SetupResult struct {
 // An existing connection with the same name is replaced only once the new
 // credential has been obtained and stored.
 func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r Reporter) (SetupResult, error) {
+	if err := m.CheckConfig(); err != nil {
+		return SetupResult{}, err
+	}
 	store, err := m.ProbeStore(ctx)
 	if err != nil {
 		return SetupResult{}, err
@@ -187,7 +193,7 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	// time, so that both always come from the same run.
 	var replaced bool
 	err = m.Config.WithLock(conn.Key(), func() error {
-		cfg, err := m.Config.Load()
+		cfg, err := m.config().Load()
 		if err != nil {
 			return err
 		}
@@ -198,7 +204,7 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 		if err := store.Save(ctx, conn.Key(), secret); err != nil {
 			return fmt.Errorf("storing the credential: %w", err)
 		}
-		if err := m.Config.Update(func(f *ConfigFile) error {
+		if err := m.config().Update(func(f *ConfigFile) error {
 			f.Put(conn)
 			f.RemoveDraft(conn.Key())
 			return nil
@@ -241,6 +247,9 @@ func (r Result) Verdict() Verdict { return r.Summary.Verdict() }
 // Verify loads conn's secret and verifies it, reporting each check through
 // r as it comes, and records the outcome in the metadata.
 func (m *Manager) Verify(ctx context.Context, conn Connection, r Reporter) Result {
+	if err := m.Config.CheckPrivate(); err != nil {
+		return m.failed(conn, r, err)
+	}
 	store, err := m.Store(conn.Store)
 	if err != nil {
 		return m.failed(conn, r, err)
@@ -403,7 +412,7 @@ func (m *Manager) record(ctx context.Context, conn Connection, col *collector, e
 	if ctx.Err() != nil {
 		return res
 	}
-	uerr := m.Config.Update(func(f *ConfigFile) error {
+	uerr := m.config().Update(func(f *ConfigFile) error {
 		c, ok := f.Find(conn.Key())
 		if !ok {
 			return nil
@@ -436,9 +445,10 @@ func sortChecks(cat *catalog.Catalog, conn Connection, checks []Check) {
 	slices.SortStableFunc(checks, func(a, b Check) int { return rank(a) - rank(b) })
 }
 
-// Connections returns the stored connections.
+// Connections returns the stored connections that are usable (Records
+// says which are not, and why).
 func (m *Manager) Connections() ([]Connection, error) {
-	f, err := m.Config.Load()
+	f, err := m.Records()
 	if err != nil {
 		return nil, err
 	}
@@ -446,44 +456,35 @@ func (m *Manager) Connections() ([]Connection, error) {
 }
 
 // Resolve turns PROVIDER[/NAME] references into stored connections; no
-// reference means all of them.
+// reference means all of them. A record they select that is not usable is
+// an error (a *RecordError for each, joined): Select reports those apart.
 func (m *Manager) Resolve(refs []string) ([]Connection, error) {
-	all, err := m.Connections()
+	conns, bad, err := m.Select(refs)
 	if err != nil {
 		return nil, err
 	}
-	if len(refs) == 0 {
-		return all, nil
+	if len(bad) > 0 {
+		errs := make([]error, len(bad))
+		for i, b := range bad {
+			errs[i] = b
+		}
+		return nil, errors.Join(errs...)
 	}
-	var out []Connection
-	for _, ref := range refs {
-		prov, name, hasName := strings.Cut(ref, "/")
-		if _, ok := m.Catalog.Provider(prov); !ok {
-			return nil, Usagef("unknown provider %q in %q (valid: %s)", prov, ref, strings.Join(m.Catalog.IDs(), ", "))
-		}
-		found := false
-		for _, c := range all {
-			if c.Provider == prov && (!hasName || c.Name == name) {
-				found = true
-				if !slices.ContainsFunc(out, func(o Connection) bool { return o.Key() == c.Key() }) {
-					out = append(out, c)
-				}
-			}
-		}
-		if !found {
-			return nil, Usagef("no connection %s; tether status lists them, tether setup %s creates one", ref, prov)
-		}
-	}
-	return out, nil
+	return conns, nil
 }
 
 // Forget deletes a connection's secret from its store, then its metadata.
 // When the secret cannot be deleted the metadata is kept, so that nothing
 // is left behind that tether no longer knows about.
 func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
-	f, err := m.Config.Load()
+	f, err := m.Records()
 	if err != nil {
 		return Connection{}, err
+	}
+	for _, u := range f.Unusable {
+		if !u.Draft && u.Key == k {
+			return Connection{}, u
+		}
 	}
 	conn, ok := f.Find(k)
 	if !ok {
@@ -497,7 +498,7 @@ func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
 		if err := store.Delete(ctx, k); err != nil {
 			return fmt.Errorf("deleting the credential of %s: %w", k, err)
 		}
-		return m.Config.Update(func(f *ConfigFile) error {
+		return m.config().Update(func(f *ConfigFile) error {
 			f.Remove(k)
 			f.RemoveDraft(k)
 			return nil

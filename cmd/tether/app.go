@@ -41,7 +41,10 @@ type app struct {
 	cat     *catalog.Catalog
 	sb      *sandbox.Sandbox
 	manager *providers.Manager
-	stores  map[flows.StoreKind]flows.Store
+	// managerLive says that the manager's providers reach their tenants
+	// (or the sandbox's emulators), not only check records.
+	managerLive bool
+	stores      map[flows.StoreKind]flows.Store
 }
 
 func (a *app) catalog() (*catalog.Catalog, error) {
@@ -153,8 +156,8 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 }
 
 // managerFor builds the Manager. withProviders starts what the providers
-// need (the sandbox's emulators); commands that only read metadata pass
-// false.
+// need to sign in and verify (the sandbox's emulators); commands that only
+// read metadata pass false.
 func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	cat, err := a.catalog()
 	if err != nil {
@@ -170,12 +173,13 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
+	if a.manager != nil && (!withProviders || a.managerLive) {
 		return a.manager, nil
 	}
 	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind}
+	// Without the emulators the providers still check the records read.
+	env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 	if withProviders {
-		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 		if a.sandbox {
 			deny, err := sandbox.ParseDeny(cat, a.sandboxDeny)
 			if err != nil {
@@ -192,13 +196,13 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			a.sb = sb
 			env.HTTP = sb.HTTPClient()
 		}
-		a0, err := auth0.New(cat, env)
-		if err != nil {
-			return nil, err
-		}
-		m.Providers = []providers.Provider{a0}
 	}
-	a.manager = m
+	a0, err := auth0.New(cat, env)
+	if err != nil {
+		return nil, err
+	}
+	m.Providers = []providers.Provider{a0}
+	a.manager, a.managerLive = m, withProviders
 	return m, nil
 }
 
