@@ -141,7 +141,10 @@ func (s *FileStore) Location(k Key) string {
 }
 
 func (s *FileStore) Probe(ctx context.Context) error {
-	k := Key{Provider: ".probe", Name: "probe-" + strings.ToLower(rand.Text()[:8])}
+	// Named for this process, so that a later probe can remove what a
+	// killed one left (removeStale).
+	k := Key{Provider: ".probe", Name: fmt.Sprintf("probe-%d-%s", os.Getpid(), strings.ToLower(rand.Text()[:8]))}
+	removeStale(filepath.Dir(s.path(k)), func(name string) (string, bool) { return strings.CutPrefix(name, "probe-") })
 	want := NewSecret(map[string]string{"probe": "ok"})
 	if err := s.Save(ctx, k, want); err != nil {
 		return s.unavailable(err)

@@ -2,6 +2,9 @@ package flows
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -34,4 +37,36 @@ func TestConcurrentProbesOfOneFileStore(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestProbeRemovesWhatAKilledProbeLeft: a probe file of a process that
+// no longer runs (killed between writing and deleting it) is removed by
+// the next probe; a live process's stays.
+func TestProbeRemovesWhatAKilledProbeLeft(t *testing.T) {
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s, err := OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), filepath.Join(dir, "key.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := filepath.Join(dir, "credentials", ".probe")
+	left := filepath.Join(probes, fmt.Sprintf("probe-%d-abcdefgh.age", dead.Process.Pid))
+	live := filepath.Join(probes, fmt.Sprintf("probe-%d-abcdefgh.age", os.Getppid()))
+	for _, p := range []string{left, live} {
+		if err := WriteFileAtomic(p, []byte("age"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Probe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); err == nil {
+		t.Error("a killed probe's file is still there after the next probe")
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a live probe's file was removed: %v", err)
+	}
 }

@@ -4,10 +4,6 @@ package flows
 
 import "sync"
 
-// LockFileAcrossProcesses reports whether LockFile makes tether processes
-// take turns, not only the goroutines of one process: not here.
-const LockFileAcrossProcesses = false
-
 var lockMu sync.Mutex
 
 // lockFile serializes writers within this process. On the few platforms

@@ -8,10 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// LockFileAcrossProcesses reports whether LockFile makes tether processes
-// take turns (flock), not only the goroutines of one process.
-const LockFileAcrossProcesses = true
-
 // lockFile takes an exclusive advisory lock on path, waiting for it.
 func lockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)

@@ -8,10 +8,6 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// LockFileAcrossProcesses reports whether LockFile makes tether processes
-// take turns (LockFileEx), not only the goroutines of one process.
-const LockFileAcrossProcesses = true
-
 // lockFile takes an exclusive lock on path (LockFileEx), waiting for it,
 // so that tether processes take turns as flock makes them on Unix.
 func lockFile(path string) (unlock func(), err error) {

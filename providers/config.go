@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tetherdev/tether/flows"
 )
@@ -337,32 +336,10 @@ func (c Config) Update(fn func(*ConfigFile) error) error {
 	if err != nil {
 		return &ConfigError{Path: c.Path(), Err: err}
 	}
-	c.removeStaleTemps()
 	if err := flows.WriteFileAtomic(c.Path(), append(data, '\n'), 0o600); err != nil {
 		return &ConfigError{Path: c.Path(), Err: err}
 	}
 	return nil
-}
-
-// staleAfter is the age after which a temporary copy of the connections
-// file is stale even where LockFile does not reach across processes.
-const staleAfter = time.Minute
-
-// removeStaleTemps deletes the temporary copies of the connections file
-// that writers killed mid-write left behind. It runs holding the file's
-// lock, which every writer holds from creating its copy to renaming it:
-// where that lock reaches across processes, every copy found is stale.
-func (c Config) removeStaleTemps() {
-	temps, _ := filepath.Glob(filepath.Join(c.Dir, "."+ConfigFileName+".tmp-*"))
-	for _, t := range temps {
-		st, err := os.Lstat(t)
-		if err != nil || !st.Mode().IsRegular() {
-			continue
-		}
-		if flows.LockFileAcrossProcesses || time.Since(st.ModTime()) > staleAfter {
-			_ = os.Remove(t)
-		}
-	}
 }
 
 // UnsafeConfigError says that users other than the admin can write the
