@@ -137,3 +137,26 @@ func TestNewerConfigIsNoticedBeforeSignIn(t *testing.T) {
 		t.Errorf("setup over a newer file: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestSecretInARecordIsNeverShown: a record that holds a secret in its
+// settings is not used, and no command repeats the secret in saying so.
+func TestSecretInARecordIsNeverShown(t *testing.T) {
+	dir := isolate(t)
+	if r := tether(t, "", nil, "--sandbox", "setup", "auth0", "--no-input"); r.code != 0 {
+		t.Fatalf("setup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	addRecord(t, dir, map[string]any{"provider": "auth0", "name": "leaky", "method": "client-secret", "tenant": "acme.us.auth0.com",
+		"settings":     map[string]string{"domain": "acme.us.auth0.com", "client_id": "2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT", "client_secret": canary},
+		"capabilities": []string{"collect"}, "store": "file"})
+	var all strings.Builder
+	for _, args := range [][]string{{"status"}, {"status", "--json"}, {"verify"}, {"verify", "--json"}, {"verify", "auth0/leaky"}, {"forget", "auth0/leaky", "--yes"}} {
+		r := tether(t, "", nil, append([]string{"--sandbox"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, `connection 2 ("auth0/leaky")`) || !strings.Contains(r.stderr, `"client_secret" belongs in the credential store only`) {
+			t.Errorf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", args, r.code, r.stdout, r.stderr)
+		}
+		all.WriteString(r.stdout + r.stderr)
+	}
+	if strings.Contains(all.String(), "CANARY") {
+		t.Errorf("output reveals the secret:\n%s", all.String())
+	}
+}
