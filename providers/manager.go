@@ -123,9 +123,6 @@ func (m *Manager) Plan(req SetupRequest) (Plan, error) {
 	if err := method.Validate(req.Inputs); err != nil {
 		return Plan{}, err
 	}
-	if err := m.CheckConfig(); err != nil {
-		return Plan{}, err
-	}
 	return Plan{Provider: p, Catalog: cp, Method: method, Name: req.Name, Capabilities: caps, Inputs: req.Inputs}, nil
 }
 
