@@ -41,7 +41,9 @@ func (f *fakeProvider) Connect(_ context.Context, m Method, in Inputs, io flows.
 	}
 	return Connection{Tenant: in.Get("domain"), Settings: map[string]string{"domain": in.Get("domain")}}, in.Secret, nil
 }
-func (f *fakeProvider) Verify(_ context.Context, conn Connection, s flows.Secret, r Reporter) error {
+func (f *fakeProvider) Describe(c Connection) Description { return Description{Tenant: c.Tenant} }
+func (f *fakeProvider) Verify(_ context.Context, conn Connection, cred Credential, r Reporter) error {
+	s := cred.Secret
 	if s.Get("secret") == "" {
 		return errors.New("no secret given to Verify")
 	}
@@ -311,7 +313,7 @@ func TestCancelledVerifyKeepsTheLastVerdict(t *testing.T) {
 // panicky panics in Verify, as a buggy provider might.
 type panicky struct{ fakeProvider }
 
-func (*panicky) Verify(context.Context, Connection, flows.Secret, Reporter) error { panic("boom") }
+func (*panicky) Verify(context.Context, Connection, Credential, Reporter) error { panic("boom") }
 
 func TestProviderPanicIsAnError(t *testing.T) {
 	m, _ := newManager(t, &fakeProvider{})

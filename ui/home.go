@@ -23,6 +23,7 @@ type homeRow struct {
 	conn      *providers.Connection
 	draft     *providers.Draft
 	supported bool
+	provider  providers.Provider // nil when not supported
 }
 
 type (
@@ -91,7 +92,7 @@ func (h *homeModel) setRows(msg loadedMsg) {
 	mgr := h.c.Deps.Manager
 	var rows []homeRow
 	for _, cp := range mgr.Catalog.Providers {
-		_, supported := mgr.Provider(cp.ID)
+		impl, supported := mgr.Provider(cp.ID)
 		n := 0
 		for i := range msg.conns {
 			if c := msg.conns[i]; c.Provider == cp.ID {
@@ -109,7 +110,7 @@ func (h *homeModel) setRows(msg loadedMsg) {
 				exists = exists || (c.Provider == d.Provider && c.Name == d.Name)
 			}
 			if !exists {
-				rows = append(rows, homeRow{cat: cp, draft: &d, supported: supported})
+				rows = append(rows, homeRow{cat: cp, draft: &d, supported: supported, provider: impl})
 				n++
 			}
 		}
@@ -256,13 +257,16 @@ func (h *homeModel) state(r homeRow) string {
 	case !r.supported && r.conn == nil:
 		return s.Dim.Render("not supported yet")
 	case r.draft != nil:
-		step := r.draft.Step
+		label := r.draft.Step
 		for i, id := range stepIDs {
-			if id == r.draft.Step {
-				step = fmt.Sprintf("step %d of 6: %s", i+1, stepTitles[i])
+			if id == r.draft.Step && r.provider != nil {
+				if method, err := providers.FindMethod(r.provider, r.draft.Method); err == nil {
+					n, total := stepNumber(r.provider, method, step(i))
+					label = fmt.Sprintf("step %d of %d: %s", n, total, stepTitles[i])
+				}
 			}
 		}
-		return s.Badge.Render("… setup in progress (" + step + ")")
+		return s.Badge.Render("… setup in progress (" + label + ")")
 	case r.conn == nil:
 		return s.Dim.Render("not connected")
 	}

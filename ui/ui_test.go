@@ -20,6 +20,7 @@ import (
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 )
 
@@ -41,7 +42,7 @@ func testDeps(t *testing.T, deny ...string) (Deps, *sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: denied})
+	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: denied, Emulators: registry.Emulators(registry.Entries)})
 	if err != nil {
 		t.Fatal(err)
 	}

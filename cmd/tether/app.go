@@ -12,7 +12,7 @@ import (
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
-	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 	"github.com/tetherdev/tether/ui/plain"
 )
@@ -29,6 +29,7 @@ type app struct {
 	storeFlag   string
 	noBrowser   bool
 	accessible  bool
+	timeout     time.Duration // --timeout of verify and setup
 
 	// notify, while the TUI owns the terminal, shows a notice in it
 	// instead of writing to stderr over its screen.
@@ -36,6 +37,8 @@ type app struct {
 
 	// sandboxOptions replaces the sandbox's demo tenants (tests).
 	sandboxOptions *sandbox.Options
+	// registry replaces the registered providers (tests).
+	registry []registry.Entry
 
 	mu      sync.Mutex
 	cat     *catalog.Catalog
@@ -176,7 +179,10 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	if a.manager != nil && (!withProviders || a.managerLive) {
 		return a.manager, nil
 	}
-	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind}
+	if a.timeout < 0 {
+		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
+	}
+	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
 	// Without the emulators the providers still check the records read.
 	env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 	if withProviders {
@@ -185,7 +191,7 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			if err != nil {
 				return nil, &providers.UsageError{Msg: err.Error()}
 			}
-			opts := sandbox.Options{Dir: dir, Deny: deny}
+			opts := sandbox.Options{Dir: dir, Deny: deny, Emulators: registry.Emulators(a.entries())}
 			if a.sandboxOptions != nil {
 				opts = *a.sandboxOptions
 			}
@@ -197,13 +203,21 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			env.HTTP = sb.HTTPClient()
 		}
 	}
-	a0, err := auth0.New(cat, env)
+	ps, err := registry.Providers(a.entries(), cat, env)
 	if err != nil {
 		return nil, err
 	}
-	m.Providers = []providers.Provider{a0}
+	m.Providers = ps
 	a.manager, a.managerLive = m, withProviders
 	return m, nil
+}
+
+// entries are the registered providers.
+func (a *app) entries() []registry.Entry {
+	if a.registry != nil {
+		return a.registry
+	}
+	return registry.Entries
 }
 
 // accessibleMode reports whether to ask questions line by line, with no

@@ -208,7 +208,8 @@ func TestCanarySecretNeverLeaks(t *testing.T) {
 	dir := isolate(t)
 	tn := auth0test.Demo([]string{"read:users", "read:logs_users", "read:guardian_factors", "read:clients"})
 	tn.Clients[0].Secret = canary
-	sbOpts := &sandbox.Options{Dir: filepath.Join(dir, "sandbox"), Auth0: &auth0test.Options{Tenants: []auth0test.Tenant{tn}}}
+	sbOpts := &sandbox.Options{Dir: filepath.Join(dir, "sandbox"),
+		Emulators: []sandbox.Entry{{Provider: "auth0", New: auth0test.EmulatorWith(auth0test.Options{Tenants: []auth0test.Tenant{tn}})}}}
 	var all strings.Builder
 	steps := [][]string{
 		{"--sandbox", "setup", "auth0", "--secret-stdin", "--no-input", "--name", "canary"},

@@ -91,7 +91,7 @@ Try it offline first: tether --sandbox setup auth0`,
 		c.GroupID = "connect"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newCatalogCmd(a), newSandboxCmd(a)} {
+	for _, c := range []*cobra.Command{newCatalogCmd(a), newSandboxCmd(a), newResetCmd(a)} {
 		c.GroupID = "other"
 		root.AddCommand(c)
 	}

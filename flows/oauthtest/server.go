@@ -19,6 +19,16 @@
 // Server is an http.Handler; Start serves it on loopback with httptest.
 // Browser is a minimal user agent that clicks the buttons, and Clock a
 // fake clock. The package imports nothing of tether's.
+//
+// It is also the kit every provider emulator is built from, so that each
+// is its provider's contract and nothing else: client assertion checks
+// with a replay cache (AssertionCheck, ReplayCache), JWT minting and
+// verification with a kid and a JWKS endpoint (TokenSigner), discovery
+// documents (DiscoveryHandler), rate-limit buckets with the provider's
+// header names (RateLimiter), device authorization sessions
+// (DeviceCodes), tenant lookup by Host (TenantFor), JSON answers
+// (WriteJSON), and fault injection for every response (Faults,
+// ParseFaults).
 package oauthtest
 
 import (
@@ -26,7 +36,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -131,7 +140,7 @@ type Grant struct {
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
-	key  *ecdsa.PrivateKey // signs ID tokens
+	ids  *TokenSigner // signs ID tokens
 
 	// URL is the base URL (and issuer) when Start serves it.
 	URL string
@@ -140,10 +149,10 @@ type Server struct {
 	mu        sync.Mutex
 	requests  map[string]authRequest // consent pages on screen, by id
 	codes     map[string]*authCode
-	devices   map[string]*device // by device_code
+	devices   DeviceCodes
 	access    map[string]*Grant
 	refresh   map[string]*refreshState
-	jtis      map[string]time.Time // assertion ids seen, until they expire
+	replay    ReplayCache // client assertion ids seen, until they expire
 	consents  map[string]consentRequest
 	consented map[string][]string // client id → admin-consented scopes
 }
@@ -173,19 +182,23 @@ func New(opts Options) *Server {
 	if err != nil {
 		panic(err) // crypto/rand does not fail
 	}
+	ids, err := NewTokenSigner(key, "oauthtest")
+	if err != nil {
+		panic(err) // a P-256 key always makes a signer
+	}
 	s := &Server{
-		opts: opts, key: key,
+		opts: opts, ids: ids,
 		requests: map[string]authRequest{}, codes: map[string]*authCode{},
-		devices: map[string]*device{}, access: map[string]*Grant{},
-		refresh: map[string]*refreshState{}, jtis: map[string]time.Time{},
+		access: map[string]*Grant{}, refresh: map[string]*refreshState{},
 		consents: map[string]consentRequest{}, consented: map[string][]string{},
 	}
 	m := http.NewServeMux()
+	meta := DiscoveryHandler(s.metadata)
 	if !opts.NoOpenIDConfiguration {
-		m.HandleFunc("GET /.well-known/openid-configuration", s.metadata)
+		m.Handle("GET "+OpenIDConfigurationPath, meta)
 	}
-	m.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
-	m.HandleFunc("GET /jwks", s.jwks)
+	m.Handle("GET "+OAuthMetadataPath, meta)
+	m.Handle("GET /jwks", ids.JWKSHandler())
 	m.HandleFunc("GET /authorize", s.authorize)
 	m.HandleFunc("POST /authorize", s.decide)
 	m.HandleFunc("/token", s.token)
@@ -218,17 +231,12 @@ func (s *Server) Close() {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Issuer is the issuer identifier for requests to host over TLS or not.
-func issuer(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
-	}
-	return "http://" + r.Host
-}
+// issuer is the issuer identifier of a request: its BaseURL.
+func issuer(r *http.Request) string { return BaseURL(r) }
 
-func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
-	iss := issuer(r)
-	writeJSON(w, http.StatusOK, map[string]any{
+// metadata is the server's discovery document (RFC 8414 §2).
+func (s *Server) metadata(_ *http.Request, iss string) map[string]any {
+	return map[string]any{
 		"issuer":                                           iss,
 		"authorization_endpoint":                           iss + "/authorize",
 		"token_endpoint":                                   iss + "/token",
@@ -244,7 +252,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"subject_types_supported":                          []string{"public"},
 		"id_token_signing_alg_values_supported":            []string{"ES256"},
 		"authorization_response_iss_parameter_supported":   true,
-	})
+	}
 }
 
 // Lookup returns what a live access token stands for.
@@ -302,12 +310,11 @@ func (s *Server) client(id string) (Client, bool) {
 	return Client{}, false
 }
 
+// writeJSON writes an answer of the token, device or revocation
+// endpoint: JSON that no cache may keep (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	NoStore(w.Header())
+	WriteJSON(w, status, v)
 }
 
 // oauthError is an error response of RFC 6749 §5.2.

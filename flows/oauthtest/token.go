@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -109,10 +108,6 @@ func (s *Server) authenticate(r *http.Request, p url.Values) (Client, *oauthErro
 	return c, nil
 }
 
-var assertionAlgs = []jose.SignatureAlgorithm{
-	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512,
-}
-
 // authenticateAssertion checks a private_key_jwt assertion (RFC 7523 §3,
 // OpenID Connect Core §9): a registered key's signature, iss = sub =
 // client_id, an aud naming this server (its issuer or token endpoint), an
@@ -121,58 +116,23 @@ func (s *Server) authenticateAssertion(r *http.Request, p url.Values) (Client, *
 	if p.Get("client_assertion_type") != AssertionType {
 		return Client{}, invalidRequest("client_assertion_type must be " + AssertionType)
 	}
-	tok, err := jwt.ParseSigned(p.Get("client_assertion"), assertionAlgs)
+	sub, err := AssertionSubject(p.Get("client_assertion"))
 	if err != nil {
-		return Client{}, invalidClient("the client assertion is not a signed JWT", false)
+		return Client{}, invalidClient(err.Error(), false)
 	}
-	var unverified jwt.Claims
-	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return Client{}, invalidClient("the client assertion has no claims", false)
-	}
-	c, ok := s.client(unverified.Subject)
+	c, ok := s.client(sub)
 	if !ok || len(c.PublicKeys) == 0 {
 		return Client{}, invalidClient("the client is unknown or has no registered key", false)
 	}
 	if id := p.Get("client_id"); id != "" && id != c.ID {
 		return Client{}, invalidClient("client_id differs from the assertion's subject", false)
 	}
-	var claims jwt.Claims
-	verified := false
-	for _, k := range c.PublicKeys {
-		if tok.Claims(k, &claims) == nil {
-			verified = true
-			break
-		}
-	}
-	if !verified {
-		return Client{}, invalidClient("the client assertion's signature does not verify with a registered key", false)
-	}
-	if claims.Issuer != c.ID || claims.Subject != c.ID {
-		return Client{}, invalidClient("the client assertion's iss and sub must be the client_id", false)
-	}
 	iss := issuer(r)
-	now := s.opts.Now()
-	if err := claims.ValidateWithLeeway(jwt.Expected{AnyAudience: jwt.Audience{iss, iss + "/token"}, Time: now}, 30*time.Second); err != nil {
-		return Client{}, invalidClient("the client assertion is not valid here: "+err.Error(), false)
+	check := AssertionCheck{Audiences: []string{iss, iss + "/token"}, Now: s.opts.Now(), Leeway: 30 * time.Second,
+		MaxLifetime: time.Hour, Replay: &s.replay}
+	if _, err := check.Verify(p.Get("client_assertion"), c.ID, c.PublicKeys); err != nil {
+		return Client{}, invalidClient(err.Error(), false)
 	}
-	if claims.Expiry == nil || claims.Expiry.Time().After(now.Add(time.Hour)) {
-		return Client{}, invalidClient("the client assertion needs an exp within the hour", false)
-	}
-	if claims.ID == "" {
-		return Client{}, invalidClient("the client assertion has no jti", false)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, until := range s.jtis {
-		if now.After(until) {
-			delete(s.jtis, id)
-		}
-	}
-	key := c.ID + "\x00" + claims.ID
-	if _, seen := s.jtis[key]; seen {
-		return Client{}, invalidClient("the client assertion's jti was already used", false)
-	}
-	s.jtis[key] = claims.Expiry.Time().Add(30 * time.Second)
 	return c, nil
 }
 
@@ -350,22 +310,11 @@ func tokenBody(at string, life time.Duration, scopes []string) map[string]any {
 const Subject = "user-0001"
 
 func (s *Server) idToken(r *http.Request, clientID string) (string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: s.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "oauthtest"))
-	if err != nil {
-		return "", err
-	}
 	now := s.opts.Now()
-	return jwt.Signed(signer).Claims(jwt.Claims{
+	return s.ids.Mint(jwt.Claims{
 		Issuer: issuer(r), Subject: Subject, Audience: jwt.Audience{clientID},
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(s.opts.AccessTokenLifetime)),
-	}).Serialize()
-}
-
-func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: s.key.Public(), KeyID: "oauthtest", Algorithm: "ES256", Use: "sig"},
-	}})
+	})
 }
 
 // revoke is the revocation endpoint (RFC 7009 §2): it answers 200 even

@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -64,6 +66,16 @@ func New(cat *catalog.Catalog, env providers.Env) (*Provider, error) {
 }
 
 func (p *Provider) ID() string { return ID }
+
+// Describe names the tenant, the application and the host the credential
+// is sent to.
+func (p *Provider) Describe(conn providers.Connection) providers.Description {
+	d := providers.Description{Tenant: conn.Tenant, Principal: "application " + conn.Settings[InputClientID]}
+	if t, err := tenantOf(conn.Settings); err == nil {
+		d.Tenant, d.APIHost = t.domain, t.base
+	}
+	return d
+}
 
 var (
 	domainInput = providers.Input{
@@ -201,7 +213,7 @@ func generateKeyPair() (providers.Generated, error) {
 		return providers.Generated{}, err
 	}
 	return providers.Generated{Value: priv, Show: []providers.Artifact{
-		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub},
+		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub, Copy: true},
 	}}, nil
 }
 
@@ -323,7 +335,7 @@ func (p *Provider) credentials(t tenant, method string, settings map[string]stri
 		if alg == "" {
 			alg = "RS256"
 		}
-		cc.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Now}
+		cc.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Clock.Time}
 	default:
 		return cc, fmt.Errorf("unknown method %q", method)
 	}
@@ -403,8 +415,12 @@ func (p *Provider) signInError(t tenant, settings map[string]string, err error) 
 		return &providers.SignInError{Reason: reason,
 			Fix: "the domain must be the tenant's canonical *.auth0.com domain (Settings → Domain); put a custom domain in " + InputCustomDomain, Err: err}
 	case te.Status == http.StatusTooManyRequests:
+		fix := "wait a minute and try again"
+		if s, perr := strconv.Atoi(strings.TrimSpace(te.Header.Get("Retry-After"))); perr == nil && s > 0 {
+			fix = fmt.Sprintf("Auth0 asks to wait %s; try again after that", time.Duration(s)*time.Second)
+		}
 		return &providers.SignInError{Reason: "Auth0 is rate-limiting token requests for this application (" + te.Error() + ")",
-			Fix: "wait a minute and try again", Err: err}
+			Fix: fix, Err: err}
 	}
 	return &providers.SignInError{Reason: reason, Err: err}
 }
