@@ -409,7 +409,7 @@ func (m *Manager) verify(ctx context.Context, conn Connection, store flows.Store
 	vctx, cancel := WithDeadline(ctx, m.timeout())
 	defer cancel()
 	cred := Credential{Secret: secret, Save: func(ctx context.Context, s flows.Secret) error {
-		return store.Save(ctx, conn.Key(), s)
+		return m.saveRotated(ctx, store, conn, s)
 	}}
 	done := make(chan error, 1)
 	go func() { done <- safely(func() error { return p.Verify(vctx, conn, cred, col) }) }()

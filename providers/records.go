@@ -1,7 +1,9 @@
 package providers
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,4 +95,25 @@ func unusable(path string, draft bool, i int, raw json.RawMessage, err error) *R
 	p, _ := key.Provider.(string)
 	n, _ := key.Name.(string)
 	return &RecordError{Path: path, Draft: draft, N: i + 1, Key: flows.Key{Provider: p, Name: n}, Err: err, raw: raw}
+}
+
+// ErrConnectionReplaced means that a connection was set up again while a
+// verification of the earlier one ran: what that verification refreshed
+// belongs to the earlier credential and is not stored over the new one.
+var ErrConnectionReplaced = errors.New("the connection was set up again meanwhile")
+
+// saveRotated stores a secret that a verification of conn refreshed or
+// rotated, holding conn's lock, so that the stored secret and the
+// recorded metadata still come from one setup.
+func (m *Manager) saveRotated(ctx context.Context, store flows.Store, conn Connection, s flows.Secret) error {
+	return m.Config.WithLock(conn.Key(), func() error {
+		f, err := m.config().Load()
+		if err != nil {
+			return err
+		}
+		if cur, ok := f.Find(conn.Key()); !ok || !cur.UpdatedAt.Equal(conn.UpdatedAt) || cur.Method != conn.Method {
+			return fmt.Errorf("keeping the refreshed credential of %s: %w", conn.Key(), ErrConnectionReplaced)
+		}
+		return store.Save(ctx, conn.Key(), s)
+	})
 }

@@ -2,11 +2,13 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
@@ -70,5 +72,56 @@ func TestConcurrentSetupsKeepSecretAndMetadataTogether(t *testing.T) {
 		if run := conn.Settings["run"]; secret.Get("secret") != run || !strings.HasSuffix(run, conn.Method) {
 			t.Errorf("pair %d: metadata from run %s (method %s), secret from run %s", i, run, conn.Method, secret.Get("secret"))
 		}
+	}
+}
+
+// rotating stores a refreshed secret during each verification, as a
+// provider whose refresh tokens rotate does.
+type rotating struct {
+	fakeProvider
+	mu   sync.Mutex
+	errs []error
+}
+
+func (p *rotating) Verify(ctx context.Context, conn Connection, cred Credential, r Reporter) error {
+	err := cred.Save(ctx, flows.NewSecret(map[string]string{"secret": "rotated for " + conn.Tenant}))
+	p.mu.Lock()
+	p.errs = append(p.errs, err)
+	p.mu.Unlock()
+	return p.fakeProvider.Verify(ctx, conn, cred, r)
+}
+
+// TestRotatedSecretOfAReplacedConnectionIsNotKept: a verification that
+// refreshes the credential of a connection set up again meanwhile does
+// not store it over the new setup's secret.
+func TestRotatedSecretOfAReplacedConnectionIsNotKept(t *testing.T) {
+	p := &rotating{}
+	m, store := newManager(t, &p.fakeProvider)
+	m.Providers = []Provider{p}
+	tick := m.Now()
+	m.Now = func() time.Time { tick = tick.Add(time.Second); return tick }
+	k := flows.Key{Provider: "auth0", Name: "default"}
+	setup := func(domain string) Connection {
+		plan, err := m.Plan(request(domain))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Connection
+	}
+	first := setup("a.auth0.com")
+	if got := store.items[k].Get("secret"); got != "rotated for a.auth0.com" {
+		t.Fatalf("after the first setup's verification, the secret is %q", got)
+	}
+	setup("b.auth0.com")
+	m.Verify(context.Background(), first, nopReporter{}) // began before the second setup
+	if got := store.items[k].Get("secret"); got != "rotated for b.auth0.com" {
+		t.Errorf("a verification of the replaced connection stored %q over the new secret", got)
+	}
+	if err := p.errs[len(p.errs)-1]; !errors.Is(err, ErrConnectionReplaced) {
+		t.Errorf("Save() for the replaced connection = %v, want ErrConnectionReplaced", err)
 	}
 }
