@@ -141,7 +141,10 @@ func (s *FileStore) Location(k Key) string {
 }
 
 func (s *FileStore) Probe(ctx context.Context) error {
-	k := Key{Provider: ".probe", Name: "probe-" + strings.ToLower(rand.Text()[:8])}
+	// Named for this process, so that a later probe can remove what a
+	// killed one left (removeStale).
+	k := Key{Provider: ".probe", Name: fmt.Sprintf("probe-%d-%s", os.Getpid(), strings.ToLower(rand.Text()[:8]))}
+	removeStale(filepath.Dir(s.path(k)), func(name string) (string, bool) { return strings.CutPrefix(name, "probe-") })
 	want := NewSecret(map[string]string{"probe": "ok"})
 	if err := s.Save(ctx, k, want); err != nil {
 		return s.unavailable(err)
@@ -156,7 +159,8 @@ func (s *FileStore) Probe(ctx context.Context) error {
 	if err := s.Delete(ctx, k); err != nil {
 		return s.unavailable(err)
 	}
-	_ = os.Remove(filepath.Dir(s.path(k)))
+	// The probe directory stays: removing it would pull it from under a
+	// concurrent probe between its MkdirAll and its write.
 	return nil
 }
 
@@ -170,6 +174,9 @@ func (s *FileStore) unavailable(err error) error {
 }
 
 func (s *FileStore) Save(_ context.Context, k Key, sec Secret) error {
+	if err := k.Validate(); err != nil { // never a path outside Dir
+		return err
+	}
 	blob, err := sec.seal()
 	if err != nil {
 		return err
@@ -191,6 +198,9 @@ func (s *FileStore) Save(_ context.Context, k Key, sec Secret) error {
 }
 
 func (s *FileStore) Load(_ context.Context, k Key) (Secret, error) {
+	if err := k.Validate(); err != nil {
+		return Secret{}, err
+	}
 	data, err := os.ReadFile(s.path(k))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Secret{}, ErrNotFound
@@ -214,6 +224,9 @@ func (s *FileStore) Load(_ context.Context, k Key) (Secret, error) {
 }
 
 func (s *FileStore) Delete(_ context.Context, k Key) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := os.Remove(s.path(k))

@@ -2,8 +2,11 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // Key names one stored credential: a provider and the admin's name for the
@@ -14,6 +17,23 @@ type Key struct {
 }
 
 func (k Key) String() string { return k.Provider + "/" + k.Name }
+
+// ErrInvalidKey means that a key's provider or name could escape the
+// place its store keeps it in (a path separator, "..", a NUL byte) or is
+// empty. Stores refuse such keys whatever the metadata file says.
+var ErrInvalidKey = errors.New("not a valid credential key")
+
+// Validate checks that k names one entry of a store: a provider and a
+// name that are each one path element, neither "." nor "..", with no
+// separator and no NUL byte. ValidName accepts a subset of such names.
+func (k Key) Validate() error {
+	for _, part := range []string{k.Provider, k.Name} {
+		if part == "" || part == "." || !filepath.IsLocal(part) || strings.ContainsAny(part, "/\\\x00") {
+			return fmt.Errorf("%w: %q", ErrInvalidKey, k.String())
+		}
+	}
+	return nil
+}
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 

@@ -31,6 +31,9 @@ type (
 		conns  []providers.Connection
 		drafts []providers.Draft
 		err    error
+		// problems are records not used and a config dir others can
+		// write: shown, while the rest works.
+		problems []error
 	}
 	forgotMsg struct {
 		key   flows.Key
@@ -50,15 +53,17 @@ type (
 // homeModel lists every catalog provider with its connections and their
 // state.
 type homeModel struct {
-	c       *Common
-	rows    []homeRow
-	cursor  int
-	loaded  bool
-	err     error
-	notice  string
-	confirm *providers.Connection // forget, awaiting y/n
-	discard *providers.Draft      // drop a setup in progress, awaiting y/n
-	naming  *textinput.Model      // name of an added connection
+	c      *Common
+	rows   []homeRow
+	cursor int
+	loaded bool
+	err    error
+	// problems are shown above the rows (see loadedMsg).
+	problems []error
+	notice   string
+	confirm  *providers.Connection // forget, awaiting y/n
+	discard  *providers.Draft      // drop a setup in progress, awaiting y/n
+	naming   *textinput.Model      // name of an added connection
 }
 
 func newHome(c *Common) *homeModel { return &homeModel{c: c} }
@@ -67,16 +72,23 @@ func newHome(c *Common) *homeModel { return &homeModel{c: c} }
 func (h *homeModel) load() tea.Cmd {
 	mgr := h.c.Deps.Manager
 	return func() tea.Msg {
-		f, err := mgr.Config.Load()
+		f, err := mgr.Records()
 		if err != nil {
 			return loadedMsg{err: err}
 		}
-		return loadedMsg{conns: f.Connections, drafts: f.Drafts}
+		msg := loadedMsg{conns: f.Connections, drafts: f.Drafts}
+		if err := mgr.Config.CheckPrivate(); err != nil {
+			msg.problems = append(msg.problems, err)
+		}
+		for _, u := range f.Unusable {
+			msg.problems = append(msg.problems, u)
+		}
+		return msg
 	}
 }
 
 func (h *homeModel) setRows(msg loadedMsg) {
-	h.loaded, h.err = true, msg.err
+	h.loaded, h.err, h.problems = true, msg.err, msg.problems
 	mgr := h.c.Deps.Manager
 	var rows []homeRow
 	for _, cp := range mgr.Catalog.Providers {
@@ -297,6 +309,12 @@ func (h *homeModel) view() string {
 	}
 	if h.err != nil {
 		b.WriteString(wrap(s.Error, "✗ "+h.err.Error(), h.c.Width-4, "") + "\n\n")
+	}
+	for _, p := range h.problems {
+		b.WriteString(wrap(s.Error, "✗ "+p.Error(), h.c.Width-4, "") + "\n")
+	}
+	if len(h.problems) > 0 {
+		b.WriteString("\n")
 	}
 	nameW := 0
 	for _, r := range h.rows {

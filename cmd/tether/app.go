@@ -48,7 +48,10 @@ type app struct {
 	cat     *catalog.Catalog
 	sb      *sandbox.Sandbox
 	manager *providers.Manager
-	stores  map[flows.StoreKind]flows.Store
+	// managerLive says that the manager's providers reach their tenants
+	// (or the sandbox's emulators), not only check records.
+	managerLive bool
+	stores      map[flows.StoreKind]flows.Store
 }
 
 func (a *app) catalog() (*catalog.Catalog, error) {
@@ -160,8 +163,8 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 }
 
 // managerFor builds the Manager. withProviders starts what the providers
-// need (the sandbox's emulators); commands that only read metadata pass
-// false.
+// need to sign in and verify (the sandbox's emulators); commands that only
+// read metadata pass false.
 func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	cat, err := a.catalog()
 	if err != nil {
@@ -177,15 +180,16 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
+	if a.manager != nil && (!withProviders || a.managerLive) {
 		return a.manager, nil
 	}
 	if a.timeout < 0 {
 		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
 	}
 	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
+	// Without the emulators the providers still check the records read.
+	env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{transport()}}}
 	if withProviders {
-		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{transport()}}}
 		if a.sandbox {
 			deny, err := sandbox.ParseDeny(cat, a.sandboxDeny)
 			if err != nil {
@@ -210,13 +214,13 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 				return sb.Admin(provider, delay).Interact(ctx, io)
 			}
 		}
-		ps, err := registry.Providers(a.entries(), cat, env)
-		if err != nil {
-			return nil, err
-		}
-		m.Providers = ps
 	}
-	a.manager = m
+	ps, err := registry.Providers(a.entries(), cat, env)
+	if err != nil {
+		return nil, err
+	}
+	m.Providers = ps
+	a.manager, a.managerLive = m, withProviders
 	return m, nil
 }
 

@@ -32,6 +32,8 @@ func exitCode(err error) int {
 		unknown  *catalog.UnknownCapabilityError
 		store    *flows.StoreUnavailableError
 		config   *providers.ConfigError
+		record   *providers.RecordError
+		unsafe   *providers.UnsafeConfigError
 		flagErr  *flagError
 		signIn   *providers.SignInError
 		network  *flows.NetworkError
@@ -50,8 +52,8 @@ func exitCode(err error) int {
 	case errors.Is(err, context.Canceled), errors.Is(err, flows.ErrDeclined):
 		return exitInterrupt
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &unknown), errors.As(err, &flagErr),
-		errors.As(err, &store), errors.As(err, &config), errors.Is(err, providers.ErrNotImplemented),
-		errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer):
+		errors.As(err, &store), errors.As(err, &config), errors.As(err, &record), errors.As(err, &unsafe),
+		errors.Is(err, providers.ErrNotImplemented), errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer):
 		return exitUsage
 	case errors.As(err, &signIn), errors.As(err, &network), errors.As(err, &timeout), errors.As(err, &tokenErr):
 		return exitNoVerdict

@@ -40,6 +40,9 @@ func forgetRun(ctx context.Context, a *app, opts *forgetOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := m.Config.CheckPrivate(); err != nil {
+		fmt.Fprintln(a.ios.Stderr(), "tether: warning: "+err.Error())
+	}
 	conns, err := m.Resolve([]string{opts.ref})
 	if err != nil {
 		return err

@@ -72,6 +72,10 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	if err != nil {
 		return err
 	}
+	// Before the admin types a secret for nothing.
+	if err := m.CheckConfig(); err != nil {
+		return err
+	}
 	p, cp, err := m.Lookup(opts.provider)
 	if err != nil {
 		return err

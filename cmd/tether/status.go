@@ -41,20 +41,42 @@ func statusRun(ctx context.Context, a *app, opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	conns, err := m.Connections()
+	f, err := m.Records()
 	if err != nil {
 		return err
 	}
+	conns := f.Connections
+	// Through a config dir others can write, no credential is read, not
+	// even to say whether it is there.
+	unsafe := m.Config.CheckPrivate()
+	if unsafe != nil {
+		fmt.Fprintln(a.ios.Stderr(), "tether: warning: "+unsafe.Error())
+	}
+	// A record that is not used is named, and the others listed.
+	badErr := recordsError(f.Unusable)
+	if badErr != nil {
+		printError(a.ios.Stderr(), badErr)
+		badErr = &silentError{badErr}
+	}
 	doc := plain.StatusDocument{Connections: []plain.StatusConnection{}}
 	for _, c := range conns {
-		doc.Connections = append(doc.Connections, plain.StatusConnection{Connection: c, Credential: credentialState(ctx, a, c)})
+		state := string(c.Store) + ": not checked"
+		if unsafe == nil {
+			state = credentialState(ctx, a, c)
+		}
+		doc.Connections = append(doc.Connections, plain.StatusConnection{Connection: c, Credential: state})
 	}
 	if opts.json {
-		return plain.WriteJSON(a.ios.Out, doc)
+		if err := plain.WriteJSON(a.ios.Out, doc); err != nil {
+			return err
+		}
+		return badErr
 	}
 	if len(conns) == 0 {
-		fmt.Fprintln(a.ios.Stderr(), "no connections yet: tether setup PROVIDER creates one (tether catalog lists the providers)")
-		return nil
+		if badErr == nil {
+			fmt.Fprintln(a.ios.Stderr(), "no connections yet: tether setup PROVIDER creates one (tether catalog lists the providers)")
+		}
+		return badErr
 	}
 	tw := tabwriter.NewWriter(a.ios.Stdout(), 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTION\tTENANT\tMETHOD\tCAPABILITIES\tLAST VERIFIED\tCREDENTIAL")
@@ -64,7 +86,10 @@ func statusRun(ctx context.Context, a *app, opts *statusOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Key(), c.Tenant, c.Method,
 			strings.Join(c.Capabilities, ","), lastVerified(c, now), sc.Credential)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return badErr
 }
 
 // lastVerified summarizes a connection's last verification in words.

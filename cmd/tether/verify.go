@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -42,11 +43,22 @@ func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
 	if err != nil {
 		return err
 	}
-	conns, err := m.Resolve(opts.refs)
+	if err := m.Config.CheckPrivate(); err != nil {
+		return err
+	}
+	conns, bad, err := m.Select(opts.refs)
 	if err != nil {
 		return err
 	}
+	// A record that is not used is named, and the others verified.
+	badErr := recordsError(bad)
+	if badErr != nil {
+		printError(a.ios.Stderr(), badErr)
+	}
 	if len(conns) == 0 {
+		if badErr != nil {
+			return &silentError{badErr}
+		}
 		return providers.Usagef("no connections yet: tether setup PROVIDER creates one (tether status lists them)")
 	}
 	var results []providers.Result
@@ -85,7 +97,19 @@ func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
 	if worst != providers.VerdictOK {
 		return &silentError{&providers.VerdictError{Verdict: worst}}
 	}
+	if badErr != nil {
+		return &silentError{badErr}
+	}
 	return nil
+}
+
+// recordsError joins the errors of records that are not used, or is nil.
+func recordsError(bad []*providers.RecordError) error {
+	errs := make([]error, len(bad))
+	for i, b := range bad {
+		errs[i] = b
+	}
+	return errors.Join(errs...)
 }
 
 // methodName returns the display name of a connection's method.
