@@ -280,13 +280,6 @@ func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 	return u.next.RoundTrip(r)
 }
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	return "dev"
-}
-
 // ctxErr prefers the context's error, so an interrupt reads as one.
 func ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {

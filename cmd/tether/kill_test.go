@@ -169,7 +169,7 @@ func TestKillAtAnyPointLeavesSetupResumable(t *testing.T) {
 	}
 	dir := t.TempDir()
 	env := []string{"TETHER_CONFIG_DIR=" + dir, "TETHER_STORE=file"}
-	setup := []string{"--sandbox", "setup", "auth0", "--no-input"}
+	setup := []string{"--sandbox", "setup", "auth0", "--no-input", "--replace"}
 	verify := []string{"--sandbox", "verify"}
 	resume := func(what string) {
 		t.Helper()

@@ -16,7 +16,7 @@ import (
 )
 
 type statusOptions struct {
-	json bool
+	output *output
 }
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -27,16 +27,19 @@ func newStatusCmd(a *app) *cobra.Command {
 		Long: `List stored connections: tenant, method, capabilities, where the credential is
 and whether it is there, the last verification and the secret's expiry. It makes
 no network call; tether verify checks the permissions live.`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return statusRun(cmd.Context(), a, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON document (stable: fields may be added, none renamed)")
+	opts.output = addOutputFlags(cmd, "table", "json")
 	return cmd
 }
 
 func statusRun(ctx context.Context, a *app, opts *statusOptions) error {
+	if _, err := opts.output.Format(); err != nil {
+		return err
+	}
 	m, err := a.managerFor(false)
 	if err != nil {
 		return err
@@ -66,7 +69,7 @@ func statusRun(ctx context.Context, a *app, opts *statusOptions) error {
 		}
 		doc.Connections = append(doc.Connections, plain.StatusConnection{Connection: c, Credential: state})
 	}
-	if opts.json {
+	if opts.output.JSON() {
 		if err := plain.WriteJSON(a.ios.Out, doc); err != nil {
 			return err
 		}

@@ -189,9 +189,17 @@ func validClientSecret(s string) error {
 	case strings.ContainsAny(strings.TrimSpace(s), " \t\r\n"):
 		return errors.New("the client secret contains spaces or line breaks: copy it again with the copy button")
 	case len(strings.TrimSpace(s)) < 20:
-		return fmt.Errorf("the client secret is %d characters long, which looks truncated: Auth0 secrets are 64 characters", len(strings.TrimSpace(s)))
+		return fmt.Errorf("the client secret is %s long, which looks truncated: Auth0 secrets are 64 characters", characters(len(strings.TrimSpace(s))))
 	}
 	return nil
+}
+
+// characters counts characters in words: "1 character", "12 characters".
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return fmt.Sprintf("%d characters", n)
 }
 
 var signingAlgs = []string{"RS256", "RS384", "PS256"}
