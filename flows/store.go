@@ -66,3 +66,24 @@ type Store interface {
 	// Location tells an admin where the secret for k lives.
 	Location(k Key) string
 }
+
+// PresenceStore is a Store that can tell whether a credential is there
+// without reading the secret: no passphrase, no unlock prompt.
+type PresenceStore interface {
+	Store
+	// Present returns nil when a credential is stored under k,
+	// ErrNotFound when none is, or why it cannot be used (ErrCorrupt, a
+	// *KeyError).
+	Present(ctx context.Context, k Key) error
+}
+
+// Present reports whether s holds a credential under k, as
+// PresenceStore.Present does: without decrypting it when s can, by
+// loading it otherwise.
+func Present(ctx context.Context, s Store, k Key) error {
+	if p, ok := s.(PresenceStore); ok {
+		return p.Present(ctx, k)
+	}
+	_, err := s.Load(ctx, k)
+	return err
+}
