@@ -57,3 +57,24 @@ func TestSystemKeyringWithGnomeKeyring(t *testing.T) {
 		t.Errorf("Load after Delete = %v", err)
 	}
 }
+
+// TestSystemKeyringLocked locks the real login collection: every call
+// then fails (the unlock prompt cannot be shown), and tether says that
+// the keyring is locked and how to unlock it.
+func TestSystemKeyringLocked(t *testing.T) {
+	s := keyringtest.Start(t)
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	ctx := context.Background()
+	store := NewKeyringStore("tether")
+	k := Key{Provider: "auth0", Name: "default"}
+	if err := store.Save(ctx, k, NewSecret(map[string]string{"client_secret": canary})); err != nil {
+		t.Fatal(err)
+	}
+	s.Lock(t)
+	_, err := store.Load(ctx, k)
+	assertLocked(t, "Load from the locked login collection", err)
+	assertLocked(t, "Probe of the locked login collection", store.Probe(ctx))
+}
