@@ -39,6 +39,19 @@ const (
 	StoreFile StoreKind = "file"
 )
 
+// Describe says where a store of kind k keeps secrets, to complete a
+// sentence ("… is kept in your OS keyring"), so that no sentence about
+// storage names another store than the one in use.
+func (k StoreKind) Describe() string {
+	switch k {
+	case StoreKeyring:
+		return "your OS keyring"
+	case StoreFile:
+		return "an age-encrypted file"
+	}
+	return "the " + string(k) + " store"
+}
+
 // ParseStoreKind parses a --store value.
 func ParseStoreKind(s string) (StoreKind, error) {
 	switch StoreKind(s) {

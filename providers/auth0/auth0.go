@@ -288,7 +288,7 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	}
 	return append(steps, providers.Step{
 		Title:  "Copy the Domain, Client ID and Client Secret",
-		Detail: "From the Settings tab. The domain is the canonical *.auth0.com one; the secret is stored in your OS keyring, never in a file.",
+		Detail: "From the Settings tab. The domain is the canonical *.auth0.com one.",
 		URL:    appLink,
 	})
 }

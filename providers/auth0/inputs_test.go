@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tetherdev/tether/providers"
 )
 
 func TestCustomDomain(t *testing.T) {
@@ -161,4 +163,17 @@ func FuzzClientSecret(f *testing.F) {
 			t.Fatalf("validClientSecret(%q) = %q but for the masked secret %v: the message depends on the secret's characters", s, err, merr)
 		}
 	})
+}
+
+// TestStepsSayNothingOfTheStore: where a secret is kept depends on the
+// store in use, which a provider does not know; the front ends say it.
+func TestStepsSayNothingOfTheStore(t *testing.T) {
+	p := &Provider{}
+	for _, m := range p.Methods() {
+		for _, st := range p.Steps(m, providers.Inputs{}) {
+			if s := strings.ToLower(st.Title + " " + st.Detail); strings.Contains(s, "keyring") || strings.Contains(s, "stored in") {
+				t.Errorf("%s step %q speaks of the store: %q", m.ID, st.Title, st.Detail)
+			}
+		}
+	}
 }
