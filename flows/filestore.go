@@ -284,18 +284,17 @@ func readCredentialFile(path string) ([]byte, error) {
 // with a valid header, ErrNotFound, ErrCorrupt, or a *KeyError when it
 // names another key than the store's.
 func (s *FileStore) Present(_ context.Context, k Key) error {
-	_, err := s.open(k, false)
+	_, err := s.openFile(s.path(k), false)
 	return err
 }
 
 func (s *FileStore) Load(_ context.Context, k Key) (Secret, error) {
-	return s.open(k, true)
+	return s.openFile(s.path(k), true)
 }
 
-// open reads k's file and checks that it is a credential encrypted to
+// openFile reads a credential file and checks that it is encrypted to
 // the store's key; with decrypt it decrypts it.
-func (s *FileStore) open(k Key, decrypt bool) (Secret, error) {
-	path := s.path(k)
+func (s *FileStore) openFile(path string, decrypt bool) (Secret, error) {
 	data, err := readCredentialFile(path)
 	if err != nil {
 		return Secret{}, err
