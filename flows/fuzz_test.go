@@ -64,7 +64,9 @@ func FuzzParsePrivateKeyPEM(f *testing.F) {
 			t.Fatalf("PrivateKeyPEM(accepted key) = %v", err)
 		}
 		k2, err := ParsePrivateKeyPEM(again)
-		type equaler interface{ Equal(x crypto.PrivateKey) bool }
+		type equaler interface {
+			Equal(x crypto.PrivateKey) bool
+		}
 		if err != nil || !k.(equaler).Equal(k2) {
 			t.Fatalf("an accepted key does not round-trip: %v", err)
 		}
