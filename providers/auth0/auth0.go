@@ -118,21 +118,20 @@ func (p *Provider) Methods() []providers.Method {
 // name (flows.ParseHost: no user information, path or port) under
 // auth0.com.
 func CanonicalDomain(s string) (string, error) {
-	bad := func(why string) error {
-		return fmt.Errorf("%q is not an Auth0 tenant domain%s: use the canonical domain from Settings → Domain, like acme.us.auth0.com (a custom domain goes in %s)", s, why, InputCustomDomain)
-	}
 	h, err := flows.ParseHost(s, flows.HostOptions{})
-	if err != nil {
-		var he *flows.HostError
-		if errors.As(err, &he) {
-			return "", bad(" (" + he.Reason + ")")
-		}
-		return "", bad("")
-	}
-	if !strings.HasSuffix(h.Name, ".auth0.com") {
-		return "", bad("")
+	if err != nil || !strings.HasSuffix(h.Name, ".auth0.com") {
+		return "", fmt.Errorf("%q is not an Auth0 tenant domain%s: use the canonical domain from Settings → Domain, like acme.us.auth0.com (a custom domain goes in %s)", s, hostReason(err), InputCustomDomain)
 	}
 	return h.Name, nil
+}
+
+// hostReason is why flows.ParseHost refused a host, as a parenthesis.
+func hostReason(err error) string {
+	var he *flows.HostError
+	if errors.As(err, &he) {
+		return " (" + he.Reason + ")"
+	}
+	return ""
 }
 
 // CustomDomain normalizes a custom domain: a host name (flows.ParseHost:
@@ -142,12 +141,7 @@ func CanonicalDomain(s string) (string, error) {
 func CustomDomain(s string) (string, error) {
 	h, err := flows.ParseHost(s, flows.HostOptions{Loopback: true})
 	if err != nil {
-		why := ""
-		var he *flows.HostError
-		if errors.As(err, &he) {
-			why = " (" + he.Reason + ")"
-		}
-		return "", fmt.Errorf("%q is not a domain name%s: use the custom domain alone, like login.acme.com", s, why)
+		return "", fmt.Errorf("%q is not a domain name%s: use the custom domain alone, like login.acme.com", s, hostReason(err))
 	}
 	return h.String(), nil
 }
