@@ -92,10 +92,13 @@ type Opener interface {
 
 // Interaction is how a sign-in talks to the admin: it reports Events, may
 // open a browser with Browser (nil: none may be opened, as over SSH, where
-// the browser is on the admin's machine), and receives the final redirect
-// URL on Paste when the admin pastes it back.
+// the browser is on the admin's machine), receives the final redirect URL
+// on Paste when the admin pastes it back, and asks questions with Ask.
 type Interaction struct {
 	Events  Events
 	Browser Opener
 	Paste   <-chan string
+	// Ask asks the admin a question (Confirm, Choose); nil means nobody
+	// can be asked, and a question is then a *NoAnswerError.
+	Ask Asker
 }

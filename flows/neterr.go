@@ -1,12 +1,44 @@
 package flows
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 )
+
+// NetworkError means that a host could not be reached, or did not answer
+// over HTTPS as expected.
+type NetworkError struct {
+	Host   string
+	Reason string
+	Err    error
+}
+
+func (e *NetworkError) Error() string { return fmt.Sprintf("cannot reach %s: %s", e.Host, e.Reason) }
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// NetError describes a failed HTTP request to rawURL as a NetworkError,
+// or returns err unchanged when it is a cancellation.
+func NetError(rawURL string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+		return err
+	}
+	host := rawURL
+	if u, perr := url.Parse(rawURL); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	return &NetworkError{Host: host, Reason: describeNetErr(err), Err: err}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
 
 // describeNetErr says in a few words why a request failed.
 func describeNetErr(err error) string {

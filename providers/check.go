@@ -56,33 +56,49 @@ type Observation struct {
 	Identifier string
 	Status     Status // Granted, Missing, Unknown or Error
 	Evidence   string
+	// Advice says what to do about an Error observation: the error's
+	// remedy, never the console fix of a missing grant.
+	Advice string
 }
 
 // Evaluate folds the observations of a need's identifiers into its check.
 // The result is Missing if any identifier is missing, else Error if any
 // could not be decided, else Unknown if any cannot be proven, else
 // Granted; an identifier with no observation at all is an Error. fix and
-// fixURL are kept only when the result is not Granted.
+// fixURL (the console fix) are kept for a Missing or Unknown result; an
+// Error result gets the advice of its failed observation instead, since
+// nothing showed that the grant is missing.
 func Evaluate(need catalog.Need, obs []Observation, fix, fixURL string) Check {
 	c := Check{Capability: need.Capability, Permission: need.Permission.Name, Status: Granted}
 	var evidence []string
+	advice := ""
 	rank := map[Status]int{Granted: 0, Unknown: 1, Error: 2, Missing: 3}
 	for _, id := range need.Permission.Identifiers() {
 		i := slices.IndexFunc(obs, func(o Observation) bool { return o.Identifier == id })
-		o := Observation{Identifier: id, Status: Error, Evidence: "not checked"}
+		o := Observation{Identifier: id, Status: Error, Evidence: "not checked",
+			Advice: "no probe decides " + id + "; this is a defect of tether, please report it"}
 		if i >= 0 {
 			o = obs[i]
 		}
 		if rank[o.Status] > rank[c.Status] {
 			c.Status = o.Status
 		}
+		if o.Status == Error && advice == "" {
+			advice = o.Advice
+		}
 		if o.Evidence != "" {
 			evidence = append(evidence, o.Evidence)
 		}
 	}
 	c.Evidence = strings.Join(evidence, "; ")
-	if c.Status != Granted {
+	switch c.Status {
+	case Missing, Unknown:
 		c.Fix, c.FixURL = fix, fixURL
+	case Error:
+		c.Fix = advice
+		if c.Fix == "" {
+			c.Fix = "no verdict could be reached; verify again"
+		}
 	}
 	return c
 }

@@ -20,7 +20,7 @@ import (
 type Manager struct {
 	Catalog   *catalog.Catalog
 	Providers []Provider
-	Config    flows.Config
+	Config    Config
 	// Store returns the credential store of a kind, opening it on first use.
 	Store func(flows.StoreKind) (flows.Store, error)
 	// StoreKind is where new credentials go.
@@ -30,6 +30,22 @@ type Manager struct {
 	// ExpiryWarning is how long before a secret expires verification warns;
 	// 0 means DefaultExpiryWarning.
 	ExpiryWarning time.Duration
+	// Wait waits for d or until ctx ends (consent-lag re-checks); nil is
+	// the real clock.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Timeout bounds each connection's verification (and a setup's sign-in
+	// and first verification each); 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// DefaultTimeout is how long one connection's verification may take.
+const DefaultTimeout = 30 * time.Second
+
+func (m *Manager) timeout() time.Duration {
+	if m.Timeout > 0 {
+		return m.Timeout
+	}
+	return DefaultTimeout
 }
 
 func (m *Manager) now() time.Time {
@@ -46,6 +62,24 @@ func (m *Manager) Provider(id string) (Provider, bool) {
 		return nil, false
 	}
 	return m.Providers[i], true
+}
+
+// Describe returns how conn presents itself, as its provider describes it.
+func (m *Manager) Describe(conn Connection) Description {
+	if p, ok := m.Provider(conn.Provider); ok {
+		d := safeDescribe(p, conn)
+		if d.Tenant == "" {
+			d.Tenant = conn.Tenant
+		}
+		return d
+	}
+	return Description{Tenant: conn.Tenant}
+}
+
+// safeDescribe keeps a provider's bug in Describe from ending the program.
+func safeDescribe(p Provider, conn Connection) (d Description) {
+	_ = safely(func() error { d = p.Describe(conn); return nil })
+	return d
 }
 
 // FindMethod returns p's method with the given id; "" means the first.
@@ -194,7 +228,7 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	if err := store.Save(ctx, conn.Key(), secret); err != nil {
 		return SetupResult{}, fmt.Errorf("storing the credential: %w", err)
 	}
-	if err := m.Config.Update(func(f *flows.ConfigFile) error {
+	if err := m.Config.Update(func(f *ConfigFile) error {
 		f.Put(conn)
 		f.RemoveDraft(conn.Key())
 		return nil
@@ -208,18 +242,49 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 		}
 	}
 	res := SetupResult{Connection: conn, Location: store.Location(conn.Key()), Replaced: replaced}
-	res.Verification = m.verify(ctx, conn, secret, r)
+	res.Verification = m.verify(ctx, conn, store, secret, r)
+	res.Verification = m.Settle(ctx, plan.Method, res.Verification, r)
 	res.Connection = res.Verification.Connection
 	return res, nil
+}
+
+// Settle waits out a method's consent lag: while a needed permission is
+// still missing, it verifies again after each of the method's ConsentLag
+// waits, telling r (when it is a Rechecker) before each, and returns the
+// last result. A method without consent lag returns res as it is.
+func (m *Manager) Settle(ctx context.Context, method Method, res Result, r Reporter) Result {
+	for i, d := range method.ConsentLag {
+		if res.Verdict() != VerdictMissing || ctx.Err() != nil {
+			break
+		}
+		if rc, ok := r.(Rechecker); ok {
+			rc.Recheck(i+1, len(method.ConsentLag), d, res.Summary.Missing)
+		}
+		if err := m.wait(ctx, d); err != nil {
+			break
+		}
+		res = m.Verify(ctx, res.Connection, r)
+	}
+	return res
+}
+
+func (m *Manager) wait(ctx context.Context, d time.Duration) error {
+	if m.Wait != nil {
+		return m.Wait(ctx, d)
+	}
+	return flows.Clock{}.Wait(ctx, d)
 }
 
 // Result is the outcome of verifying one connection.
 type Result struct {
 	Connection Connection
-	VerifiedAt time.Time
-	Checks     []Check
-	Warnings   []string
-	Summary    Summary
+	// Description is how the connection presents itself, with the host
+	// its credential was sent to.
+	Description Description
+	VerifiedAt  time.Time
+	Checks      []Check
+	Warnings    []string
+	Summary     Summary
 	// Err is set when the verification could not run at all (no
 	// credential, provider unreachable); Checks then holds an Error check
 	// for every needed permission.
@@ -245,7 +310,7 @@ func (m *Manager) Verify(ctx context.Context, conn Connection, r Reporter) Resul
 	case err != nil:
 		return m.failed(conn, r, err)
 	}
-	return m.verify(ctx, conn, secret, r)
+	return m.verify(ctx, conn, store, secret, r)
 }
 
 // VerifyAll verifies conns concurrently. reporter(i) receives the checks
@@ -270,16 +335,26 @@ func (m *Manager) VerifyAll(ctx context.Context, conns []Connection, reporter fu
 	return results
 }
 
-// collector keeps what a provider reports and passes it on.
+// collector keeps what a provider reports and passes it on, until it is
+// closed: a provider that reports after its deadline is not heard.
 type collector struct {
 	mu       sync.Mutex
 	next     Reporter
 	checks   []Check
 	warnings []string
+	closed   bool
 }
 
-func (c *collector) Check(ch Check) {
+func (c *collector) Check(ch Check) { c.add(ch, false) }
+
+// add records and passes on ch; after close only what the Manager itself
+// adds (force) is heard.
+func (c *collector) add(ch Check, force bool) {
 	c.mu.Lock()
+	if c.closed && !force {
+		c.mu.Unlock()
+		return
+	}
 	c.checks = append(c.checks, ch)
 	c.mu.Unlock()
 	if c.next != nil {
@@ -287,8 +362,18 @@ func (c *collector) Check(ch Check) {
 	}
 }
 
+func (c *collector) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+}
+
 func (c *collector) Warn(w string) {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
 	c.warnings = append(c.warnings, w)
 	c.mu.Unlock()
 	if c.next != nil {
@@ -296,14 +381,37 @@ func (c *collector) Warn(w string) {
 	}
 }
 
-func (m *Manager) verify(ctx context.Context, conn Connection, secret flows.Secret, r Reporter) Result {
+// verify runs the provider's verification of conn within the Manager's
+// timeout. What the deadline cuts off is an Error check saying so; a
+// provider that overruns it is not waited for.
+func (m *Manager) verify(ctx context.Context, conn Connection, store flows.Store, secret flows.Secret, r Reporter) Result {
 	p, ok := m.Provider(conn.Provider)
 	if !ok {
 		return m.failed(conn, r, fmt.Errorf("%s: %w", conn.Provider, ErrNotImplemented))
 	}
 	col := &collector{next: r}
 	m.warnExpiry(conn, col)
-	err := safely(func() error { return p.Verify(ctx, conn, secret, col) })
+	vctx, cancel := WithDeadline(ctx, m.timeout())
+	defer cancel()
+	cred := Credential{Secret: secret, Save: func(ctx context.Context, s flows.Secret) error {
+		return store.Save(ctx, conn.Key(), s)
+	}}
+	done := make(chan error, 1)
+	go func() { done <- safely(func() error { return p.Verify(vctx, conn, cred, col) }) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-vctx.Done():
+		select {
+		case err = <-done: // it noticed in time
+		default:
+			err = vctx.Err()
+		}
+	}
+	if dl := deadlineErr(vctx); dl != nil && ctx.Err() == nil {
+		err = dl
+	}
+	col.close()
 	if err != nil {
 		m.fillErrors(conn, col, err)
 	}
@@ -346,9 +454,32 @@ func (m *Manager) fillErrors(conn Connection, col *collector, err error) {
 		if done[need.Permission.Name] {
 			continue
 		}
-		col.Check(Check{Capability: need.Capability, Permission: need.Permission.Name, Status: Error,
-			Evidence: err.Error(), Fix: "fix the error above, then run tether verify " + conn.Key().String()})
+		evidence, fix := describeFailure(err, conn, cp.Name)
+		col.add(Check{Capability: need.Capability, Permission: need.Permission.Name, Status: Error,
+			Evidence: evidence, Fix: fix}, true)
 	}
+}
+
+// describeFailure turns what stopped a verification into the evidence and
+// the remedy of its Error checks: the sign-in's own fix when it has one,
+// else what to do about that kind of failure.
+func describeFailure(err error, conn Connection, provider string) (evidence, fix string) {
+	again := "then run tether verify " + conn.Key().String() + " again"
+	var si *SignInError
+	if errors.As(err, &si) && si.Fix != "" {
+		return si.Reason, si.Fix + "; " + again
+	}
+	a := Answer{Err: err}
+	var te *flows.TokenError
+	if errors.As(err, &te) {
+		a = Answer{Status: te.Status}
+	}
+	var dl *DeadlineError
+	var ne *flows.NetworkError
+	if errors.As(err, &dl) || errors.As(err, &ne) || te != nil {
+		return err.Error(), a.Advice(provider)
+	}
+	return err.Error(), "fix the error above, " + again
 }
 
 func (m *Manager) warnExpiry(conn Connection, r Reporter) {
@@ -382,19 +513,19 @@ func DaysLeft(d time.Duration) int { return int(math.Ceil(d.Hours() / 24)) }
 // own and is not recorded over the last one.
 func (m *Manager) record(ctx context.Context, conn Connection, col *collector, err error) Result {
 	col.mu.Lock()
-	res := Result{Connection: conn, VerifiedAt: m.now().UTC().Truncate(time.Second), Checks: slices.Clone(col.checks), Warnings: slices.Clone(col.warnings), Err: err}
+	res := Result{Connection: conn, Description: m.Describe(conn), VerifiedAt: m.now().UTC().Truncate(time.Second), Checks: slices.Clone(col.checks), Warnings: slices.Clone(col.warnings), Err: err}
 	col.mu.Unlock()
 	sortChecks(m.Catalog, conn, res.Checks)
 	res.Summary = Summarize(res.Checks)
-	v := &flows.Verification{At: res.VerifiedAt, Verdict: string(res.Verdict()), Counts: map[string]int{}, Missing: res.Summary.Missing}
+	v := &Verification{At: res.VerifiedAt, Verdict: res.Verdict(), Counts: map[Status]int{}, Missing: res.Summary.Missing}
 	for s, n := range res.Summary.Counts {
-		v.Counts[string(s)] = n
+		v.Counts[s] = n
 	}
 	res.Connection.LastVerification = v
 	if ctx.Err() != nil {
 		return res
 	}
-	uerr := m.Config.Update(func(f *flows.ConfigFile) error {
+	uerr := m.Config.Update(func(f *ConfigFile) error {
 		c, ok := f.Find(conn.Key())
 		if !ok {
 			return nil
@@ -487,7 +618,7 @@ func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
 	if err := store.Delete(ctx, k); err != nil {
 		return conn, fmt.Errorf("deleting the credential of %s: %w", k, err)
 	}
-	return conn, m.Config.Update(func(f *flows.ConfigFile) error {
+	return conn, m.Config.Update(func(f *ConfigFile) error {
 		f.Remove(k)
 		f.RemoveDraft(k)
 		return nil

@@ -41,7 +41,9 @@ func (f *fakeProvider) Connect(_ context.Context, m Method, in Inputs, io flows.
 	}
 	return Connection{Tenant: in.Get("domain"), Settings: map[string]string{"domain": in.Get("domain")}}, in.Secret, nil
 }
-func (f *fakeProvider) Verify(_ context.Context, conn Connection, s flows.Secret, r Reporter) error {
+func (f *fakeProvider) Describe(c Connection) Description { return Description{Tenant: c.Tenant} }
+func (f *fakeProvider) Verify(_ context.Context, conn Connection, cred Credential, r Reporter) error {
+	s := cred.Secret
 	if s.Get("secret") == "" {
 		return errors.New("no secret given to Verify")
 	}
@@ -105,7 +107,7 @@ func newManager(t *testing.T, p *fakeProvider) (*Manager, *memStore) {
 	store := &memStore{kind: flows.StoreKeyring, items: map[flows.Key]flows.Secret{}}
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	return &Manager{
-		Catalog: cat, Providers: []Provider{p}, Config: flows.Config{Dir: t.TempDir()},
+		Catalog: cat, Providers: []Provider{p}, Config: Config{Dir: t.TempDir()},
 		Store:     func(flows.StoreKind) (flows.Store, error) { return store, nil },
 		StoreKind: flows.StoreKeyring, Now: func() time.Time { return now },
 	}, store
@@ -183,7 +185,7 @@ func TestSetupStoresAndRecords(t *testing.T) {
 	f, _ := m.Config.Load()
 	c, ok := f.Find(flows.Key{Provider: "auth0", Name: "default"})
 	if !ok || c.Tenant != "acme.us.auth0.com" || c.Store != flows.StoreKeyring || c.LastVerification == nil ||
-		c.LastVerification.Verdict != "missing" || c.LastVerification.Missing[0] != "read:logs" || c.Method != "key" {
+		c.LastVerification.Verdict != VerdictMissing || c.LastVerification.Missing[0] != "read:logs" || c.Method != "key" {
 		t.Errorf("recorded %+v %+v", c, c.LastVerification)
 	}
 	if _, ok := c.Settings["secret"]; ok {
@@ -303,7 +305,7 @@ func TestCancelledVerifyKeepsTheLastVerdict(t *testing.T) {
 	cancel()
 	m.Verify(ctx, conns[0], nopReporter{})
 	conns, _ = m.Resolve(nil)
-	if v := conns[0].LastVerification; v == nil || v.Verdict != "ok" {
+	if v := conns[0].LastVerification; v == nil || v.Verdict != VerdictOK {
 		t.Errorf("after a cancelled verify, last verification = %+v, want the earlier ok", v)
 	}
 }
@@ -311,7 +313,7 @@ func TestCancelledVerifyKeepsTheLastVerdict(t *testing.T) {
 // panicky panics in Verify, as a buggy provider might.
 type panicky struct{ fakeProvider }
 
-func (*panicky) Verify(context.Context, Connection, flows.Secret, Reporter) error { panic("boom") }
+func (*panicky) Verify(context.Context, Connection, Credential, Reporter) error { panic("boom") }
 
 func TestProviderPanicIsAnError(t *testing.T) {
 	m, _ := newManager(t, &fakeProvider{})

@@ -1,7 +1,8 @@
 // Package providers defines the contract every identity provider meets
 // (methods and their inputs, console steps, Connect, Verify) and the
 // Manager that runs setups and verifications the same way for the plain
-// CLI, the TUI and the SSH server.
+// CLI, the TUI and the SSH server, and the connection records it keeps in
+// connections.json (Connection, Verification, Draft, Config).
 //
 // A provider reports progress as plain values (flows events and checks);
 // providers must never import Bubble Tea, lipgloss or huh, and nothing here
@@ -37,11 +38,47 @@ type Provider interface {
 	// Verify checks every permission that conn's capabilities need and
 	// reports each check as soon as it is known, plus any excess grant.
 	// It returns an error only when it could not reach a verdict at all.
-	Verify(ctx context.Context, conn Connection, secret flows.Secret, r Reporter) error
+	// ctx carries the verification's deadline.
+	Verify(ctx context.Context, conn Connection, cred Credential, r Reporter) error
+	// Describe says what a connection is, for display: the front ends
+	// never read a provider's settings themselves.
+	Describe(conn Connection) Description
 }
 
-// Connection is a connection's non-secret metadata.
-type Connection = flows.Connection
+// Credential is a connection's secret as Verify receives it.
+type Credential struct {
+	Secret flows.Secret
+	// Save replaces the stored secret with a refreshed or rotated one (a
+	// rotated refresh token), so the next command uses it. It is never nil
+	// when the Manager calls Verify.
+	Save func(ctx context.Context, s flows.Secret) error
+}
+
+// Description is how a connection presents itself.
+type Description struct {
+	// Tenant is the tenant, org or domain ("acme.us.auth0.com").
+	Tenant string
+	// Principal is who tether acts as ("application 2iZo…").
+	Principal string
+	// APIHost is the host the credential is sent to: shown, so that the
+	// admin sees where the secret goes.
+	APIHost string
+}
+
+// Rechecker is implemented by a Reporter that shows the consent-lag
+// re-checks (Manager.Settle): before each wait it hears which round comes
+// next, how long the wait is and what is still missing; the checks of the
+// next round follow.
+type Rechecker interface {
+	Recheck(round, rounds int, wait time.Duration, missing []string)
+}
+
+// CriticalPather is implemented by providers that can say how many
+// dependent round trips a verification of conn needs at the least: its
+// sign-in and its longest chain of probes (BenchmarkVerifyAll's floor).
+type CriticalPather interface {
+	CriticalPath(conn Connection) int
+}
 
 // Reporter receives what a verification finds, as it finds it. It must be
 // safe for concurrent use: providers probe concurrently.
@@ -57,31 +94,18 @@ type Reporter interface {
 type Env struct {
 	// HTTP makes every request; in sandbox mode it reaches the emulators.
 	HTTP *http.Client
-	// Now is the clock.
-	Now func() time.Time
-	// Sleep waits for d or until ctx is done (retries, rate limits).
-	Sleep func(ctx context.Context, d time.Duration) error
+	// Clock tells the time and waits (retries, rate limits, consent lag);
+	// the zero Clock is the real one.
+	Clock flows.Clock
+	// Sequential makes a provider run its probes one after another, to
+	// measure what concurrency saves (BenchmarkVerifyAll).
+	Sequential bool
 }
 
-// WithDefaults fills unset fields with the real clock and a default client.
+// WithDefaults fills unset fields with a default client.
 func (e Env) WithDefaults() Env {
 	if e.HTTP == nil {
 		e.HTTP = &http.Client{Timeout: 30 * time.Second}
-	}
-	if e.Now == nil {
-		e.Now = time.Now
-	}
-	if e.Sleep == nil {
-		e.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
 	}
 	return e
 }
@@ -105,6 +129,12 @@ type Method struct {
 	Summary string     // one line on when to choose it
 	Kind    MethodKind //
 	Inputs  []Input
+	// ConsentLag says how long grants made in the console take to reach
+	// new tokens (Entra's roles claim lags admin consent by minutes): while
+	// something is still missing, the Manager verifies again after each of
+	// these waits before it settles on missing. Nil means grants show at
+	// once.
+	ConsentLag []time.Duration
 }
 
 // Input is one value the admin provides.
@@ -138,6 +168,23 @@ type Generated struct {
 type Artifact struct {
 	Label string
 	Text  string
+	// Copy marks the artifact the copy key copies: the one the console
+	// asks for (Okta's JWK rather than the PEM, say).
+	Copy bool
+}
+
+// CopyArtifact returns the artifact the copy key copies: the one marked
+// Copy, else the first.
+func (g Generated) CopyArtifact() (Artifact, bool) {
+	for _, a := range g.Show {
+		if a.Copy {
+			return a, true
+		}
+	}
+	if len(g.Show) > 0 {
+		return g.Show[0], true
+	}
+	return Artifact{}, false
 }
 
 // Input returns the method's input with the given key.

@@ -169,7 +169,26 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 		}
 	}
 	stream := plain.NewStream(out, []string{"\nChecking each permission:"}, []int{plain.PermissionWidth(cp, plan.Capabilities)})
-	res, err := mgr.Setup(ctx, plan, flows.Interaction{Events: events, Browser: deps.Browser}, stream.Reporter(0))
+	askQuestion := func(ctx context.Context, q flows.Question) (int, error) {
+		if q.YesNo() {
+			yes := false
+			if err := ask(huh.NewConfirm().Title(q.Prompt).Description(q.Detail).Value(&yes)); err != nil {
+				return 0, err
+			}
+			if yes {
+				return 0, nil
+			}
+			return 1, nil
+		}
+		choice := 0
+		options := make([]huh.Option[int], len(q.Choices))
+		for i, c := range q.Choices {
+			options[i] = huh.NewOption(c, i)
+		}
+		err := ask(huh.NewSelect[int]().Title(q.Prompt).Description(q.Detail).Options(options...).Value(&choice))
+		return choice, err
+	}
+	res, err := mgr.Setup(ctx, plan, flows.Interaction{Events: events, Browser: deps.Browser, Ask: askQuestion}, stream.Reporter(0))
 	if err != nil {
 		return res, err
 	}

@@ -141,4 +141,17 @@ type reporter struct {
 func (r reporter) Check(c providers.Check) { r.j.send(checkMsg{job: r.j.id, index: r.index, check: c}) }
 func (r reporter) Warn(w string)           { r.j.send(warnMsg{job: r.j.id, index: r.index, text: w}) }
 
+// Recheck passes on the Manager's consent-lag rounds.
+func (r reporter) Recheck(round, rounds int, wait time.Duration, missing []string) {
+	r.j.send(recheckMsg{job: r.j.id, round: round, rounds: rounds, wait: wait, missing: missing})
+}
+
+// recheckMsg says that the Manager waits before checking again.
+type recheckMsg struct {
+	job           int
+	round, rounds int
+	wait          time.Duration
+	missing       []string
+}
+
 func flowsKey(provider, name string) flows.Key { return flows.Key{Provider: provider, Name: name} }

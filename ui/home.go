@@ -21,14 +21,15 @@ import (
 type homeRow struct {
 	cat       catalog.Provider
 	conn      *providers.Connection
-	draft     *flows.Draft
+	draft     *providers.Draft
 	supported bool
+	provider  providers.Provider // nil when not supported
 }
 
 type (
 	loadedMsg struct {
 		conns  []providers.Connection
-		drafts []flows.Draft
+		drafts []providers.Draft
 		err    error
 	}
 	forgotMsg struct {
@@ -40,7 +41,7 @@ type (
 	openSetupMsg struct {
 		provider string
 		name     string
-		draft    *flows.Draft
+		draft    *providers.Draft
 	}
 	// openVerifyMsg asks the root to verify connections.
 	openVerifyMsg struct{ conns []providers.Connection }
@@ -56,7 +57,7 @@ type homeModel struct {
 	err     error
 	notice  string
 	confirm *providers.Connection // forget, awaiting y/n
-	discard *flows.Draft          // drop a setup in progress, awaiting y/n
+	discard *providers.Draft      // drop a setup in progress, awaiting y/n
 	naming  *textinput.Model      // name of an added connection
 }
 
@@ -79,7 +80,7 @@ func (h *homeModel) setRows(msg loadedMsg) {
 	mgr := h.c.Deps.Manager
 	var rows []homeRow
 	for _, cp := range mgr.Catalog.Providers {
-		_, supported := mgr.Provider(cp.ID)
+		impl, supported := mgr.Provider(cp.ID)
 		n := 0
 		for i := range msg.conns {
 			if c := msg.conns[i]; c.Provider == cp.ID {
@@ -97,7 +98,7 @@ func (h *homeModel) setRows(msg loadedMsg) {
 				exists = exists || (c.Provider == d.Provider && c.Name == d.Name)
 			}
 			if !exists {
-				rows = append(rows, homeRow{cat: cp, draft: &d, supported: supported})
+				rows = append(rows, homeRow{cat: cp, draft: &d, supported: supported, provider: impl})
 				n++
 			}
 		}
@@ -151,7 +152,7 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 			mgr := h.c.Deps.Manager
 			return func() tea.Msg {
 				k := flows.Key{Provider: d.Provider, Name: d.Name}
-				err := mgr.Config.Update(func(f *flows.ConfigFile) error { f.RemoveDraft(k); return nil })
+				err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil })
 				return forgotMsg{key: k, err: err, draft: true}
 			}
 		}
@@ -244,13 +245,16 @@ func (h *homeModel) state(r homeRow) string {
 	case !r.supported && r.conn == nil:
 		return s.Dim.Render("not supported yet")
 	case r.draft != nil:
-		step := r.draft.Step
+		label := r.draft.Step
 		for i, id := range stepIDs {
-			if id == r.draft.Step {
-				step = fmt.Sprintf("step %d of 6: %s", i+1, stepTitles[i])
+			if id == r.draft.Step && r.provider != nil {
+				if method, err := providers.FindMethod(r.provider, r.draft.Method); err == nil {
+					n, total := stepNumber(r.provider, method, step(i))
+					label = fmt.Sprintf("step %d of %d: %s", n, total, stepTitles[i])
+				}
 			}
 		}
-		return s.Badge.Render("… setup in progress (" + step + ")")
+		return s.Badge.Render("… setup in progress (" + label + ")")
 	case r.conn == nil:
 		return s.Dim.Render("not connected")
 	}
@@ -269,9 +273,9 @@ func (h *homeModel) state(r homeRow) string {
 	switch {
 	case v == nil:
 		parts = append(parts, s.Dim.Render("not verified yet"))
-	case providers.Verdict(v.Verdict) == providers.VerdictMissing:
+	case v.Verdict == providers.VerdictMissing:
 		parts = append(parts, s.Status[providers.Missing].Render(fmt.Sprintf("✗ %d missing (%s)", len(v.Missing), strings.Join(v.Missing, ", "))))
-	case providers.Verdict(v.Verdict) == providers.VerdictNone:
+	case v.Verdict == providers.VerdictNone:
 		parts = append(parts, s.Status[providers.Error].Render("! no verdict "+plain.Ago(v.At, now)))
 	case now.Sub(v.At) > 7*24*time.Hour:
 		parts = append(parts, s.Badge.Render("⚠ not verified since "+v.At.Format(time.DateOnly)))
@@ -280,7 +284,7 @@ func (h *homeModel) state(r homeRow) string {
 		for _, n := range v.Counts {
 			total += n
 		}
-		parts = append(parts, s.Status[providers.Granted].Render(fmt.Sprintf("✓ %d/%d verified %s", v.Counts[string(providers.Granted)], total-v.Counts[string(providers.Excess)], plain.Ago(v.At, now))))
+		parts = append(parts, s.Status[providers.Granted].Render(fmt.Sprintf("✓ %d/%d verified %s", v.Counts[providers.Granted], total-v.Counts[providers.Excess], plain.Ago(v.At, now))))
 	}
 	return strings.Join(parts, "  ")
 }

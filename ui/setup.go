@@ -36,10 +36,41 @@ var stepIDs = [...]string{"grant", "method", "console", "inputs", "signin", "ver
 
 var stepTitles = [...]string{"what will be granted", "how to connect", "in the console", "credentials", "sign in", "verifying", "saved"}
 
-// recheckDelays is the consent-lag backoff: a permission granted in the
-// console can take a while to reach new tokens, so a re-check that still
-// finds it missing tries again after these delays.
-var recheckDelays = []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second}
+// methodSteps are the steps a setup with method shows, in order: the
+// method step only when there is a choice, the console only when it has
+// steps, the inputs only when there are some, and the sign-in only for a
+// method that signs in with the admin (device flow, browser or admin
+// consent); the others go from their credentials straight to verifying.
+func methodSteps(p providers.Provider, method providers.Method) []step {
+	steps := []step{stepGrant}
+	if len(p.Methods()) > 1 {
+		steps = append(steps, stepMethod)
+	}
+	if len(p.Steps(method, providers.Inputs{})) > 0 {
+		steps = append(steps, stepConsole)
+	}
+	if len(method.Inputs) > 0 {
+		steps = append(steps, stepInputs)
+	}
+	switch method.Kind {
+	case providers.KindDeviceFlow, providers.KindBrowserConsent, providers.KindAdminConsent:
+		steps = append(steps, stepSignIn)
+	}
+	return append(steps, stepVerify)
+}
+
+// stepNumber numbers s among the method's real steps: "step n of total";
+// a step the method does not count (signing in with pasted keys) has the
+// number of the step before it.
+func stepNumber(p providers.Provider, method providers.Method, s step) (n, total int) {
+	steps := methodSteps(p, method)
+	for i, st := range steps {
+		if st <= min(s, stepVerify) {
+			n = i + 1
+		}
+	}
+	return n, len(steps)
+}
 
 type (
 	generatedMsg struct {
@@ -74,8 +105,8 @@ type setupModel struct {
 	err      error
 	evidence bool
 
-	recheckN  int
-	recheckAt time.Time
+	recheckAt    time.Time // the Manager re-checks then (consent lag)
+	recheckRound string
 
 	// generated holds what tether made for inputs (a key pair), by key;
 	// the value itself is in values and is never shown.
@@ -84,7 +115,7 @@ type setupModel struct {
 }
 
 // newSetup starts the wizard, at the step a draft reached if there is one.
-func newSetup(c *Common, p providers.Provider, cp catalog.Provider, name string, draft *flows.Draft) *setupModel {
+func newSetup(c *Common, p providers.Provider, cp catalog.Provider, name string, draft *providers.Draft) *setupModel {
 	m := &setupModel{c: c, provider: p, cat: cp, name: name, values: map[string]*string{}, generated: map[string]providers.Generated{}}
 	m.methodID = p.Methods()[0].ID
 	var defaults map[string]string
@@ -264,10 +295,10 @@ func (m *setupModel) inputs() providers.Inputs {
 // an interrupted setup resumes there.
 func (m *setupModel) saveDraft() tea.Cmd {
 	mgr := m.c.Deps.Manager
-	d := flows.Draft{Provider: m.provider.ID(), Name: m.name, Method: m.methodID, Step: stepIDs[m.step],
+	d := providers.Draft{Provider: m.provider.ID(), Name: m.name, Method: m.methodID, Step: stepIDs[m.step],
 		Capabilities: m.caps, Inputs: m.inputs().Values, UpdatedAt: m.c.Deps.now().UTC()}
 	return func() tea.Msg {
-		return draftSavedMsg{err: mgr.Config.Update(func(f *flows.ConfigFile) error { f.PutDraft(d); return nil })}
+		return draftSavedMsg{err: mgr.Config.Update(func(f *providers.ConfigFile) error { f.PutDraft(d); return nil })}
 	}
 }
 
@@ -292,6 +323,7 @@ func (m *setupModel) start() tea.Cmd {
 		Events:  func(e flows.Event) { j.send(eventMsg{job: j.id, event: e}) },
 		Browser: m.c.Deps.Browser,
 		Paste:   m.signin.pasteCh,
+		Ask:     asker(j),
 	}
 	go func() {
 		defer func() {
@@ -316,9 +348,10 @@ func (m *setupModel) recheck() tea.Cmd {
 	m.cancel = cancel
 	j := newJob(ctx, m.c.nextJob())
 	m.job = j
-	conn := m.conn
+	conn, method := m.conn, m.method()
 	go func() {
-		res := mgr.Verify(ctx, conn, reporter{j: j})
+		r := reporter{j: j}
+		res := mgr.Settle(ctx, method, mgr.Verify(ctx, conn, r), r)
 		j.send(verifyDoneMsg{job: j.id, result: res})
 	}()
 	return tea.Batch(j.wait(), m.list.init())
@@ -347,6 +380,12 @@ func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		return tea.Batch(m.signin.handle(msg.event), m.job.wait())
+	case questionMsg:
+		if !m.ours(msg.job) {
+			return nil
+		}
+		m.signin.ask(msg)
+		return m.job.wait()
 	case checkMsg:
 		if !m.ours(msg.job) {
 			return nil
@@ -380,22 +419,21 @@ func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.list.finish(msg.result)
-		if len(m.list.failing()) > 0 && m.recheckN > 0 && m.recheckN <= len(recheckDelays) {
-			m.recheckAt = m.c.Deps.now().Add(recheckDelays[m.recheckN-1])
-			return m.tickRecheck()
-		}
 		m.recheckAt = time.Time{}
 		return nil
-	case recheckTickMsg:
-		if !m.ours(msg.job) || m.recheckAt.IsZero() {
+	case recheckMsg:
+		if !m.ours(msg.job) {
 			return nil
 		}
-		if m.c.Deps.now().Before(m.recheckAt) {
-			return m.tickRecheck()
+		m.list.reset()
+		m.recheckAt = m.c.Deps.now().Add(msg.wait)
+		m.recheckRound = fmt.Sprintf("%d of %d", msg.round, msg.rounds)
+		return tea.Batch(m.job.wait(), m.tickRecheck(), m.list.init())
+	case recheckTickMsg:
+		if !m.ours(msg.job) || m.recheckAt.IsZero() || !m.c.Deps.now().Before(m.recheckAt) {
+			return nil
 		}
-		m.recheckAt = time.Time{}
-		m.recheckN++
-		return m.recheck()
+		return m.tickRecheck()
 	case tea.KeyPressMsg:
 		if cmd, handled := m.key(msg); handled {
 			return cmd
@@ -432,6 +470,10 @@ func (m *setupModel) tickRecheck() tea.Cmd {
 // key handles the wizard's own keys; the rest go to the form or panel.
 func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := m.c.Keys
+	if m.asking() && !key.Matches(msg, k.Back) {
+		m.signin.questionKey(msg)
+		return nil, true
+	}
 	if key.Matches(msg, k.Back) {
 		switch {
 		case m.step == stepSignIn && m.signin != nil && m.signin.pasting():
@@ -451,9 +493,9 @@ func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		if m.step == stepConsole && key.Matches(msg, k.Copy) {
 			for _, g := range m.generated {
-				if len(g.Show) > 0 {
+				if a, ok := g.CopyArtifact(); ok {
 					m.copied = true
-					return tea.SetClipboard(g.Show[0].Text), true
+					return tea.SetClipboard(a.Text), true
 				}
 			}
 		}
@@ -470,7 +512,6 @@ func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			m.list.warnings = append(m.list.warnings, "fix link copied to your clipboard (OSC 52)")
 			return tea.SetClipboard(m.list.fixURL()), true
 		case m.list.done && key.Matches(msg, k.Recheck):
-			m.recheckN = 1
 			return m.recheck(), true
 		case m.list.done && m.c.Deps.SandboxFix != nil && key.Matches(msg, k.SandboxFix) && len(m.list.failing()) > 0:
 			for _, c := range m.list.failing() {
@@ -496,8 +537,11 @@ func (m *setupModel) key(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // capturesKeys reports whether typing goes to a field, so that single
 // letters must not quit or navigate.
 func (m *setupModel) capturesKeys() bool {
-	return m.form != nil || (m.step == stepSignIn && m.signin != nil && m.signin.pasting())
+	return m.form != nil || (m.step == stepSignIn && m.signin != nil && m.signin.pasting()) || m.asking()
 }
+
+// asking reports whether the sign-in waits for the admin's answer.
+func (m *setupModel) asking() bool { return m.signin != nil && m.signin.question != nil }
 
 func (m *setupModel) header() string {
 	s := m.c.Styles
@@ -508,7 +552,8 @@ func (m *setupModel) header() string {
 	if m.step == stepSaved {
 		return s.Title.Render(title) + s.Subtitle.Render(" · saved")
 	}
-	return s.Title.Render(title) + s.Subtitle.Render(fmt.Sprintf(" · step %d of 6 · %s", int(min(m.step, stepVerify))+1, stepTitles[m.step]))
+	n, total := stepNumber(m.provider, m.method(), m.step)
+	return s.Title.Render(title) + s.Subtitle.Render(fmt.Sprintf(" · step %d of %d · %s", n, total, stepTitles[m.step]))
 }
 
 func (m *setupModel) view() string {
@@ -631,6 +676,10 @@ func (m *setupModel) consoleView() string {
 
 func (m *setupModel) verifyFooter() string {
 	s := m.c.Styles
+	if !m.recheckAt.IsZero() && m.c.Deps.now().Before(m.recheckAt) {
+		left := max(m.recheckAt.Sub(m.c.Deps.now()).Round(time.Second), 0)
+		return "\n" + s.Badge.Render(fmt.Sprintf("still missing; checking again in %s (%s): new grants can take a while to reach new tokens", left, m.recheckRound)) + "\n"
+	}
 	if !m.list.done {
 		return ""
 	}
@@ -638,10 +687,6 @@ func (m *setupModel) verifyFooter() string {
 	n := m.list.counts()
 	fmt.Fprintf(&b, "\n%d granted · %d missing · %d excess · %d unknown · %d errors\n",
 		n[providers.Granted], n[providers.Missing], n[providers.Excess], n[providers.Unknown], n[providers.Error])
-	if !m.recheckAt.IsZero() {
-		left := max(m.recheckAt.Sub(m.c.Deps.now()).Round(time.Second), 0)
-		fmt.Fprintf(&b, "%s\n", s.Badge.Render(fmt.Sprintf("still missing; re-checking in %s (new grants can take a minute to reach new tokens)", left)))
-	}
 	return b.String()
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -33,6 +34,70 @@ type signin struct {
 
 	paste   textinput.Model
 	pasteCh chan string
+
+	// question is what the sign-in asks, until answered on reply.
+	question *flows.Question
+	reply    chan<- int
+	choice   int
+}
+
+// questionMsg carries a sign-in's question to the panel.
+type questionMsg struct {
+	job   int
+	q     flows.Question
+	reply chan<- int
+}
+
+// asker is the Interaction's Ask of a setup job: it shows the question in
+// the panel and waits for the answer, or for the job to end.
+func asker(j *job) flows.Asker {
+	return func(ctx context.Context, q flows.Question) (int, error) {
+		reply := make(chan int, 1)
+		j.send(questionMsg{job: j.id, q: q, reply: reply})
+		select {
+		case i := <-reply:
+			return i, nil
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// ask shows a question.
+func (s *signin) ask(msg questionMsg) {
+	s.question, s.reply, s.choice = &msg.q, msg.reply, 0
+}
+
+// answer sends the admin's answer.
+func (s *signin) answer(i int) {
+	s.reply <- i
+	verdict := "yes"
+	switch {
+	case !s.question.YesNo():
+		verdict = s.question.Choices[i]
+	case i != 0:
+		verdict = "no"
+	}
+	s.progress = append(s.progress, s.question.Prompt+" "+verdict)
+	s.question, s.reply = nil, nil
+}
+
+// questionKey answers the question with a key: y or n, or arrows and
+// enter among the choices.
+func (s *signin) questionKey(kp tea.KeyPressMsg) {
+	q := s.question
+	switch k := kp.String(); {
+	case q.YesNo() && (k == "y" || k == "Y"):
+		s.answer(0)
+	case q.YesNo() && (k == "n" || k == "N"):
+		s.answer(1)
+	case !q.YesNo() && (k == "up" || k == "k"):
+		s.choice = max(s.choice-1, 0)
+	case !q.YesNo() && (k == "down" || k == "j"):
+		s.choice = min(s.choice+1, len(q.Choices)-1)
+	case !q.YesNo() && k == "enter":
+		s.answer(s.choice)
+	}
 }
 
 func newSignin(c *Common) *signin {
@@ -82,6 +147,10 @@ func (s *signin) pasting() bool { return s.awaiting != nil && s.awaiting.Paste &
 
 func (s *signin) update(msg tea.Msg) tea.Cmd {
 	k := s.common.Keys
+	if kp, ok := msg.(tea.KeyPressMsg); ok && s.question != nil {
+		s.questionKey(kp)
+		return nil
+	}
 	if s.pasting() {
 		if kp, ok := msg.(tea.KeyPressMsg); ok && kp.String() == "enter" {
 			v := strings.TrimSpace(s.paste.Value())
@@ -160,6 +229,24 @@ func (s *signin) view() string {
 	}
 	for _, p := range s.progress {
 		b.WriteString(st.Dim.Render("→ "+p) + "\n")
+	}
+	if q := s.question; q != nil {
+		b.WriteString("\n" + st.Bold.Render(q.Prompt) + "\n")
+		if q.Detail != "" {
+			b.WriteString(q.Detail + "\n")
+		}
+		for i, c := range q.Choices {
+			cursor := "  "
+			if i == s.choice {
+				cursor = "› "
+			}
+			b.WriteString(cursor + c + "\n")
+		}
+		if q.YesNo() {
+			b.WriteString(st.Dim.Render("y yes • n no") + "\n")
+		} else {
+			b.WriteString(st.Dim.Render("↑/↓ choose • enter confirm") + "\n")
+		}
 	}
 	if s.outcome != "" {
 		b.WriteString(st.Bold.Render("sign-in "+s.outcome) + "\n")

@@ -20,6 +20,7 @@ import (
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 )
 
@@ -41,7 +42,7 @@ func testDeps(t *testing.T, deny ...string) (Deps, *sandbox.Sandbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: denied})
+	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: denied, Emulators: registry.Emulators(registry.Entries)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func testDeps(t *testing.T, deny ...string) (Deps, *sandbox.Sandbox) {
 		t.Fatal(err)
 	}
 	fixed := fixedLocation{store}
-	mgr := &providers.Manager{Catalog: cat, Providers: []providers.Provider{a0}, Config: flows.Config{Dir: dir},
+	mgr := &providers.Manager{Catalog: cat, Providers: []providers.Provider{a0}, Config: providers.Config{Dir: dir},
 		Store:     func(flows.StoreKind) (flows.Store, error) { return fixed, nil },
 		StoreKind: flows.StoreFile, Now: func() time.Time { return fixedNow }}
 	return Deps{Manager: mgr, Sandbox: true, Now: func() time.Time { return fixedNow },

@@ -12,7 +12,7 @@ import (
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
-	"github.com/tetherdev/tether/providers/auth0"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 	"github.com/tetherdev/tether/ui/plain"
 )
@@ -24,11 +24,13 @@ type app struct {
 	ios *plain.IOStreams
 
 	// Global flags.
-	sandbox     bool
-	sandboxDeny []string
-	storeFlag   string
-	noBrowser   bool
-	accessible  bool
+	sandbox      bool
+	sandboxDeny  []string
+	sandboxFault []string
+	storeFlag    string
+	noBrowser    bool
+	accessible   bool
+	timeout      time.Duration // --timeout of verify and setup
 
 	// notify, while the TUI owns the terminal, shows a notice in it
 	// instead of writing to stderr over its screen.
@@ -36,6 +38,8 @@ type app struct {
 
 	// sandboxOptions replaces the sandbox's demo tenants (tests).
 	sandboxOptions *sandbox.Options
+	// registry replaces the registered providers (tests).
+	registry []registry.Entry
 
 	mu      sync.Mutex
 	cat     *catalog.Catalog
@@ -179,7 +183,10 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
 		return a.manager, nil
 	}
-	m := &providers.Manager{Catalog: cat, Config: flows.Config{Dir: dir}, Store: a.store, StoreKind: kind}
+	if a.timeout < 0 {
+		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
+	}
+	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
 	if withProviders {
 		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{http.DefaultTransport}}}
 		if a.sandbox {
@@ -187,7 +194,11 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			if err != nil {
 				return nil, &providers.UsageError{Msg: err.Error()}
 			}
-			opts := sandbox.Options{Dir: dir, Deny: deny}
+			faults, err := sandbox.ParseFaults(cat, a.sandboxFault)
+			if err != nil {
+				return nil, &providers.UsageError{Msg: err.Error()}
+			}
+			opts := sandbox.Options{Dir: dir, Deny: deny, Faults: faults, Emulators: registry.Emulators(a.entries())}
 			if a.sandboxOptions != nil {
 				opts = *a.sandboxOptions
 			}
@@ -198,14 +209,22 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			a.sb = sb
 			env.HTTP = sb.HTTPClient()
 		}
-		a0, err := auth0.New(cat, env)
+		ps, err := registry.Providers(a.entries(), cat, env)
 		if err != nil {
 			return nil, err
 		}
-		m.Providers = []providers.Provider{a0}
+		m.Providers = ps
 	}
 	a.manager = m
 	return m, nil
+}
+
+// entries are the registered providers.
+func (a *app) entries() []registry.Entry {
+	if a.registry != nil {
+		return a.registry
+	}
+	return registry.Entries
 }
 
 // accessibleMode reports whether to ask questions line by line, with no

@@ -211,7 +211,8 @@ func TestCanarySecretNeverLeaks(t *testing.T) {
 	dir := isolate(t)
 	tn := auth0test.Demo([]string{"read:users", "read:logs_users", "read:guardian_factors", "read:clients"})
 	tn.Clients[0].Secret = canary
-	sbOpts := &sandbox.Options{Dir: filepath.Join(dir, "sandbox"), Auth0: &auth0test.Options{Tenants: []auth0test.Tenant{tn}}}
+	sbOpts := &sandbox.Options{Dir: filepath.Join(dir, "sandbox"),
+		Emulators: []sandbox.Entry{{Provider: "auth0", New: auth0test.EmulatorWith(auth0test.Options{Tenants: []auth0test.Tenant{tn}})}}}
 	var all strings.Builder
 	steps := [][]string{
 		{"--sandbox", "setup", "auth0", "--secret-stdin", "--no-input", "--name", "canary"},
@@ -262,7 +263,7 @@ func TestExitCodes(t *testing.T) {
 		{&providers.VerdictError{Verdict: providers.VerdictNone}, 3},
 		{&providers.UsageError{Msg: "x"}, 2},
 		{&flows.StoreUnavailableError{}, 2},
-		{&flows.ConfigError{}, 2},
+		{&providers.ConfigError{}, 2},
 		{&providers.InputError{Err: providers.ErrRequired}, 2},
 		{providers.ErrNotImplemented, 2},
 		{&providers.SignInError{Reason: "no"}, 3},
@@ -313,5 +314,26 @@ func TestAccessibleSetup(t *testing.T) {
 	r = tether(t, "", nil, "--sandbox", "--accessible", "setup", "auth0", "--name", "piped")
 	if r.code != 0 || strings.Contains(r.stdout, "How do you want to connect?") {
 		t.Errorf("accessible without a terminal: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestStatusJSONIsStable: status --json of a known connections file is the
+// document earlier versions printed, byte for byte.
+func TestStatusJSONIsStable(t *testing.T) {
+	dir := isolate(t)
+	data, err := os.ReadFile("testdata/status/connections.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "connections.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/status/status.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tether(t, "", nil, "status", "--json")
+	if r.code != 0 || r.stdout != string(want) {
+		t.Errorf("status --json: exit %d, stderr %q\n%s\nwant\n%s", r.code, r.stderr, r.stdout, want)
 	}
 }

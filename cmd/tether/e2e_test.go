@@ -225,3 +225,35 @@ func TestBinaryRealModeOnAFreshMachine(t *testing.T) {
 		t.Errorf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestBinarySandboxListen: the sandbox serves demo tokens, so it listens
+// on loopback unless told otherwise, and a bad --listen is a usage error.
+func TestBinarySandboxListen(t *testing.T) {
+	env := []string{"TETHER_CONFIG_DIR=" + t.TempDir()}
+	for _, tt := range []struct{ listen, want string }{
+		{"0.0.0.0:18443", "--allow-remote"},
+		{"[::]:18443", "--allow-remote"},
+		{"nonsense", "HOST:PORT"},
+		{"127.0.0.1:70000", "0 to 65535"},
+	} {
+		r := exe(t, env, "", "sandbox", "--listen", tt.listen)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("sandbox --listen %s: exit %d, %q; want exit 2 saying %q", tt.listen, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+// TestBinarySandboxReset: reset forgets the demo tenants' changes, and
+// only in the sandbox.
+func TestBinarySandboxReset(t *testing.T) {
+	env := []string{"TETHER_CONFIG_DIR=" + t.TempDir()}
+	if r := exe(t, env, "", "--sandbox", "setup", "auth0", "--no-input"); r.code != 0 {
+		t.Fatalf("setup: exit %d %s", r.code, r.stderr)
+	}
+	if r := exe(t, env, "", "--sandbox", "reset"); r.code != 0 || !strings.Contains(r.stdout, "reset the demo tenants of auth0") {
+		t.Errorf("reset: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := exe(t, env, "", "reset"); r.code != 2 || !strings.Contains(r.stderr, "--sandbox reset") {
+		t.Errorf("reset without --sandbox: exit %d %q", r.code, r.stderr)
+	}
+}

@@ -31,12 +31,13 @@ func exitCode(err error) int {
 		input    *providers.InputError
 		unknown  *catalog.UnknownCapabilityError
 		store    *flows.StoreUnavailableError
-		config   *flows.ConfigError
+		config   *providers.ConfigError
 		flagErr  *flagError
 		signIn   *providers.SignInError
 		network  *flows.NetworkError
 		timeout  *flows.TimeoutError
 		tokenErr *flows.TokenError
+		noAnswer *flows.NoAnswerError
 	)
 	switch {
 	case err == nil:
@@ -46,11 +47,11 @@ func exitCode(err error) int {
 			return exitMissing
 		}
 		return exitNoVerdict
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled), errors.Is(err, flows.ErrDeclined):
 		return exitInterrupt
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &unknown), errors.As(err, &flagErr),
 		errors.As(err, &store), errors.As(err, &config), errors.Is(err, providers.ErrNotImplemented),
-		errors.Is(err, plain.ErrAborted):
+		errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer):
 		return exitUsage
 	case errors.As(err, &signIn), errors.As(err, &network), errors.As(err, &timeout), errors.As(err, &tokenErr):
 		return exitNoVerdict

@@ -80,6 +80,7 @@ Try it offline first: tether --sandbox setup auth0`,
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.sandbox, "sandbox", false, "use the built-in emulated tenants and a separate credential namespace")
 	pf.StringSliceVar(&a.sandboxDeny, "sandbox-deny", nil, "make the sandbox withhold grants, as `PROVIDER:PERMISSION[,...]`")
+	pf.StringSliceVar(&a.sandboxFault, "sandbox-fault", nil, "make a sandbox emulator misbehave on every answer, as `PROVIDER:KIND[,...]`: latency=DURATION, 429, 500, 503, reset, truncate, nonjson, oversize, trickle, tls")
 	pf.StringVar(&a.storeFlag, "store", "", "where new credentials go: `keyring` (default) or file (age-encrypted; also TETHER_STORE)")
 	pf.Bool("no-color", false, "no colours (also NO_COLOR)")
 	pf.BoolVar(&a.accessible, "accessible", false, "ask line by line with no redraws, for screen readers (also TERM=dumb)")
@@ -91,7 +92,7 @@ Try it offline first: tether --sandbox setup auth0`,
 		c.GroupID = "connect"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newCatalogCmd(a), newSandboxCmd(a)} {
+	for _, c := range []*cobra.Command{newCatalogCmd(a), newSandboxCmd(a), newResetCmd(a)} {
 		c.GroupID = "other"
 		root.AddCommand(c)
 	}

@@ -2,19 +2,25 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"net"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 	"github.com/tetherdev/tether/ui/plain"
 )
 
 type sandboxOptions struct {
-	listen string
-	json   bool
+	listen      string
+	allowRemote bool
+	json        bool
 }
 
 func newSandboxCmd(a *app) *cobra.Command {
@@ -37,6 +43,7 @@ directly (it serves the demo tenant) or resolve the tenant's host name to it.
 		},
 	}
 	cmd.Flags().StringVar(&opts.listen, "listen", "127.0.0.1:0", "the address to listen on, as `HOST:PORT` (port 0 picks free ports; else consecutive ports from it)")
+	cmd.Flags().BoolVar(&opts.allowRemote, "allow-remote", false, "let --listen be an address other machines reach (the demo tenants give tokens to anyone)")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print the endpoints as one JSON document")
 	return cmd
 }
@@ -47,6 +54,7 @@ type sandboxEndpoint struct {
 	Hosts    []string          `json:"hosts"`
 	Method   string            `json:"method"`
 	Demo     map[string]string `json:"demo"`
+	Example  string            `json:"example,omitempty"`
 }
 
 type sandboxDocument struct {
@@ -68,15 +76,30 @@ func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
 	if err != nil {
 		return err
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny, Listen: opts.listen})
+	faults, err := sandbox.ParseFaults(cat, a.sandboxFault)
+	if err != nil {
+		return &providers.UsageError{Msg: err.Error()}
+	}
+	sb, err := sandbox.Start(cat, sandbox.Options{Dir: dir, Deny: deny, Faults: faults, Listen: opts.listen, AllowRemote: opts.allowRemote,
+		Emulators: registry.Emulators(a.entries())})
+	var le *sandbox.ListenError
+	if errors.As(err, &le) {
+		return &providers.UsageError{Msg: le.Error()}
+	}
 	if err != nil {
 		return err
+	}
+	if opts.allowRemote {
+		fmt.Fprintln(a.ios.Stderr(), "tether: warning: the sandbox is reachable from other machines, and its demo tenants hand out tokens to anyone who asks")
 	}
 	defer sb.Close()
 	doc := sandboxDocument{CA: string(sb.CAPEM())}
 	for _, e := range sb.Emulators {
-		doc.Emulators = append(doc.Emulators, sandboxEndpoint{Provider: e.Provider, URL: "https://" + e.Addr,
-			Hosts: e.Hosts, Method: e.DemoMethod, Demo: e.Demo})
+		ep := sandboxEndpoint{Provider: e.Provider, URL: "https://" + dialable(e.Addr), Hosts: e.Hosts, Method: e.DemoMethod, Demo: e.Demo}
+		if ex, ok := e.Emulator.(sandbox.Exampler); ok {
+			ep.Example = ex.Example(ep.URL)
+		}
+		doc.Emulators = append(doc.Emulators, ep)
 	}
 	out := a.ios.Stdout()
 	if opts.json {
@@ -88,14 +111,13 @@ func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
 			fmt.Fprintf(out, "%s  %s\n", e.Provider, e.URL)
 			fmt.Fprintf(out, "  answers for  %s\n", strings.Join(e.Hosts, ", "))
 			fmt.Fprintf(out, "  demo (%s):\n", e.Method)
-			for _, k := range []string{"domain", "client_id", "client_secret"} {
-				if v := e.Demo[k]; v != "" {
+			for _, k := range slices.Sorted(maps.Keys(e.Demo)) {
+				if v := e.Demo[k]; v != "" && !strings.Contains(v, "\n") {
 					fmt.Fprintf(out, "    %-14s %s\n", k, v)
 				}
 			}
-			if e.Provider == "auth0" {
-				fmt.Fprintf(out, "  try:  curl --cacert ca.pem %s/oauth/token -d grant_type=client_credentials -d client_id=%s -d client_secret=%s -d audience=https://%s/api/v2/\n",
-					e.URL, e.Demo["client_id"], e.Demo["client_secret"], e.Demo["domain"])
+			if e.Example != "" {
+				fmt.Fprintf(out, "  try:  %s\n", e.Example)
 			}
 			fmt.Fprintln(out)
 		}
@@ -104,4 +126,21 @@ func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
 	fmt.Fprintln(a.ios.Stderr(), "sandbox running; ctrl+c stops it")
 	<-ctx.Done()
 	return nil
+}
+
+// dialable turns a wildcard listen address (0.0.0.0, ::) into the loopback
+// one a client on this machine dials.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if ip.To4() != nil {
+			host = "127.0.0.1"
+		} else {
+			host = "::1"
+		}
+	}
+	return net.JoinHostPort(host, port)
 }

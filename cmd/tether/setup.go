@@ -23,6 +23,7 @@ type setupOptions struct {
 	set          []string
 	secretStdin  bool
 	noInput      bool
+	yes          bool
 }
 
 func newSetupCmd(a *app) *cobra.Command {
@@ -53,6 +54,8 @@ In --sandbox mode every input defaults to the demo tenant's value.`,
 	f.StringArrayVar(&opts.set, "set", nil, "an input, as `KEY=VALUE` (repeatable)")
 	f.BoolVar(&opts.secretStdin, "secret-stdin", false, "read the method's secret (client secret, private key, token) from stdin")
 	f.BoolVar(&opts.noInput, "no-input", false, "never prompt; fail on a missing input instead")
+	f.BoolVarP(&opts.yes, "yes", "y", false, "answer yes when the setup asks to go on (creating an app in the tenant, say)")
+	f.DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
 	return cmd
 }
 
@@ -97,7 +100,7 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	// the admin must act on (a code to enter, a link to open) and errors.
 	stderr := a.ios.Stderr()
 	paste := make(chan string, 1)
-	interaction := flows.Interaction{Browser: a.opener(), Paste: paste}
+	interaction := flows.Interaction{Browser: a.opener(), Paste: paste, Ask: plain.Asker(a.ios, opts.yes, opts.noInput)}
 	interaction.Events = func(e flows.Event) {
 		if _, ok := e.(flows.Progress); ok && !a.ios.IsStderrTTY() {
 			return
@@ -109,8 +112,8 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 			go readPasted(a, paste)
 		}
 	}
-	header := plain.Header(providers.Connection{Provider: p.ID(), Name: opts.name, Tenant: plan.Inputs.Get("domain"),
-		Settings: plan.Inputs.Values}, method.Name)
+	draft := providers.Connection{Provider: p.ID(), Name: opts.name, Method: method.ID, Settings: plan.Inputs.Values}
+	header := plain.Header(draft, m.Describe(draft), method.Name)
 	stream := plain.NewStream(a.ios.Stdout(), []string{header}, []int{plain.PermissionWidth(cp, plan.Capabilities)})
 	res, err := m.Setup(ctx, plan, interaction, stream.Reporter(0))
 	if err != nil {

@@ -74,9 +74,9 @@ func lastVerified(c providers.Connection, now time.Time) string {
 		return "never"
 	}
 	ago := plain.Ago(v.At, now)
-	switch providers.Verdict(v.Verdict) {
+	switch v.Verdict {
 	case providers.VerdictOK:
-		return fmt.Sprintf("✓ ok, %d granted, %s", v.Counts[string(providers.Granted)], ago)
+		return fmt.Sprintf("✓ ok, %d granted, %s", v.Counts[providers.Granted], ago)
 	case providers.VerdictMissing:
 		return fmt.Sprintf("✗ %d missing (%s), %s", len(v.Missing), strings.Join(v.Missing, ", "), ago)
 	}

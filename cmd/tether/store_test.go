@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
 	"github.com/tetherdev/tether/ui/plain"
 )
@@ -26,10 +27,10 @@ func storeCredential(t *testing.T, dir string, s flows.Store, name string) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	conn := flows.Connection{Provider: "auth0", Name: name, Method: "client-secret", Tenant: auth0test.DemoDomain,
+	conn := providers.Connection{Provider: "auth0", Name: name, Method: "client-secret", Tenant: auth0test.DemoDomain,
 		Settings:     map[string]string{"domain": auth0test.DemoDomain, "client_id": auth0test.DemoClientID},
 		Capabilities: []string{"collect"}, Store: flows.StoreFile, CreatedAt: now, UpdatedAt: now}
-	if err := (flows.Config{Dir: dir}).Update(func(f *flows.ConfigFile) error { f.Put(conn); return nil }); err != nil {
+	if err := (providers.Config{Dir: dir}).Update(func(f *providers.ConfigFile) error { f.Put(conn); return nil }); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -89,15 +89,15 @@ func TestTUIInTmux(t *testing.T) {
 
 	tm.waitFor("Auth0", "not connected", "sandbox ◆")
 	tm.keys("Down", "Down", "Down", "Enter")
-	tm.waitFor("Auth0 · step 1 of 6 · what will be granted", "read:user_logs")
+	tm.waitFor("Auth0 · step 1 of 5 · what will be granted", "read:user_logs")
 	tm.keys("Enter")
-	tm.waitFor("step 2 of 6 · how to connect")
+	tm.waitFor("step 2 of 5 · how to connect")
 	tm.keys("Enter")
-	tm.waitFor("step 3 of 6 · in the console", "Create a Machine to Machine application")
+	tm.waitFor("step 3 of 5 · in the console", "Create a Machine to Machine application")
 	tm.keys("Enter")
-	tm.waitFor("step 4 of 6 · credentials", "tether-demo.us.auth0.com")
+	tm.waitFor("step 4 of 5 · credentials", "tether-demo.us.auth0.com")
 	tm.keys("Enter", "Enter", "Enter", "Enter")
-	s := tm.waitFor("step 6 of 6 · verifying", "✓ read:users", "✗ read:logs", "fix: tick read:logs", "3 granted · 1 missing")
+	s := tm.waitFor("step 5 of 5 · verifying", "✓ read:users", "✗ read:logs", "fix: tick read:logs", "3 granted · 1 missing")
 	if strings.Contains(s, "sandbox-only-demo-secret") {
 		t.Fatal("the secret is on the screen")
 	}

@@ -33,6 +33,7 @@ rate limit), 2 for usage or configuration errors.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON document (stable: fields may be added, none renamed)")
+	cmd.Flags().DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
 	return cmd
 }
 
@@ -58,7 +59,7 @@ func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
 		headers := make([]string, len(conns))
 		widths := make([]int, len(conns))
 		for i, c := range conns {
-			headers[i] = plain.Header(c, methodName(m, c))
+			headers[i] = plain.Header(c, m.Describe(c), methodName(m, c))
 			cp, _ := m.Catalog.Provider(c.Provider)
 			widths[i] = plain.PermissionWidth(cp, c.Capabilities)
 		}

@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -63,6 +65,16 @@ func New(cat *catalog.Catalog, env providers.Env) (*Provider, error) {
 }
 
 func (p *Provider) ID() string { return ID }
+
+// Describe names the tenant, the application and the host the credential
+// is sent to.
+func (p *Provider) Describe(conn providers.Connection) providers.Description {
+	d := providers.Description{Tenant: conn.Tenant, Principal: "application " + conn.Settings[InputClientID]}
+	if t, err := tenantOf(conn.Settings); err == nil {
+		d.Tenant, d.APIHost = t.domain, t.base
+	}
+	return d
+}
 
 var (
 	domainInput = providers.Input{
@@ -187,7 +199,7 @@ func generateKeyPair() (providers.Generated, error) {
 		return providers.Generated{}, err
 	}
 	return providers.Generated{Value: priv, Show: []providers.Artifact{
-		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub},
+		{Label: "Public key (PEM) to register, algorithm RS256", Text: pub, Copy: true},
 	}}, nil
 }
 
@@ -287,42 +299,46 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	})
 }
 
-// credentials returns the client-credentials request of a connection.
-func (p *Provider) credentials(t tenant, method string, settings map[string]string, secret flows.Secret) (flows.ClientCredentials, error) {
-	cc := flows.ClientCredentials{
-		TokenURL: t.url("/oauth/token"),
-		ClientID: strings.TrimSpace(settings[InputClientID]),
-		Params:   map[string][]string{"audience": {t.audience()}},
+// credentials returns the client that requests a connection's Management
+// API tokens: client_secret_post (Auth0 takes the secret in the body) or
+// private_key_jwt, with the audience as a token request parameter.
+func (p *Provider) credentials(t tenant, method string, settings map[string]string, secret flows.Secret) (flows.Client, error) {
+	c := flows.Client{
+		Endpoints:   flows.Endpoints{TokenURL: t.url("/oauth/token")},
+		ClientID:    strings.TrimSpace(settings[InputClientID]),
+		AuthStyle:   oauth2.AuthStyleInParams,
+		TokenParams: map[string][]string{"audience": {t.audience()}},
+		HTTPClient:  p.env.HTTP,
 	}
 	switch method {
 	case MethodClientSecret:
-		cc.ClientSecret = strings.TrimSpace(secret.Get(InputClientSecret))
-		if cc.ClientSecret == "" {
-			return cc, errors.New("the stored credential has no client secret; run tether setup auth0 again")
+		c.ClientSecret = strings.TrimSpace(secret.Get(InputClientSecret))
+		if c.ClientSecret == "" {
+			return c, errors.New("the stored credential has no client secret; run tether setup auth0 again")
 		}
 	case MethodPrivateKeyJWT:
 		key, err := flows.ParsePrivateKeyPEM(secret.Get(InputPrivateKey))
 		if err != nil {
-			return cc, err
+			return c, err
 		}
 		alg := strings.ToUpper(settings[InputSigningAlg])
 		if alg == "" {
 			alg = "RS256"
 		}
-		cc.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Now}
+		c.Assertion = &flows.Assertion{Key: key, Algorithm: alg, Audience: t.url("/"), Now: p.env.Clock.Time}
 	default:
-		return cc, fmt.Errorf("unknown method %q", method)
+		return c, fmt.Errorf("unknown method %q", method)
 	}
-	return cc, nil
+	return c, nil
 }
 
 // mint requests a Management API token.
 func (p *Provider) mint(ctx context.Context, t tenant, method string, settings map[string]string, secret flows.Secret) (*oauth2.Token, error) {
-	cc, err := p.credentials(t, method, settings, secret)
+	c, err := p.credentials(t, method, settings, secret)
 	if err != nil {
 		return nil, err
 	}
-	return cc.Token(ctx, p.env.HTTP)
+	return c.ClientCredentialsToken(ctx)
 }
 
 func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers.Inputs, io flows.Interaction) (providers.Connection, flows.Secret, error) {
@@ -389,8 +405,12 @@ func (p *Provider) signInError(t tenant, settings map[string]string, err error) 
 		return &providers.SignInError{Reason: reason,
 			Fix: "the domain must be the tenant's canonical *.auth0.com domain (Settings → Domain); put a custom domain in " + InputCustomDomain, Err: err}
 	case te.Status == http.StatusTooManyRequests:
+		fix := "wait a minute and try again"
+		if s, perr := strconv.Atoi(strings.TrimSpace(te.Header.Get("Retry-After"))); perr == nil && s > 0 {
+			fix = fmt.Sprintf("Auth0 asks to wait %s; try again after that", time.Duration(s)*time.Second)
+		}
 		return &providers.SignInError{Reason: "Auth0 is rate-limiting token requests for this application (" + te.Error() + ")",
-			Fix: "wait a minute and try again", Err: err}
+			Fix: fix, Err: err}
 	}
 	return &providers.SignInError{Reason: reason, Err: err}
 }

@@ -34,13 +34,19 @@ type fixture struct {
 	cat *catalog.Catalog
 }
 
+// emu is the fixture's Auth0 emulator.
+func (f fixture) emu() *auth0test.Emulator {
+	e, _ := f.sb.Emulator(auth0.ID)
+	return e.Emulator.(*auth0test.Emulator)
+}
+
 func start(t *testing.T, opts auth0test.Options, env providers.Env) fixture {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Auth0: &opts})
+	sb, err := sandbox.Start(cat, sandbox.Options{Emulators: []sandbox.Entry{{Provider: auth0.ID, New: auth0test.EmulatorWith(opts)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +121,7 @@ func connectAndVerify(t *testing.T, f fixture, m providers.Method, in providers.
 	}
 	conn.Capabilities = caps
 	r := &reporter{}
-	return r, f.p.Verify(ctx, conn, secret, r)
+	return r, f.p.Verify(ctx, conn, providers.Credential{Secret: secret}, r)
 }
 
 func TestVerifyStatuses(t *testing.T) {
@@ -243,14 +249,14 @@ func TestGrantRestoredIsSeenOnRecheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &reporter{}
-	if err := f.p.Verify(ctx, conn, secret, r); err != nil || r.status("read:logs").Status != providers.Missing {
+	if err := f.p.Verify(ctx, conn, providers.Credential{Secret: secret}, r); err != nil || r.status("read:logs").Status != providers.Missing {
 		t.Fatalf("first Verify: %v, read:logs %s", err, r.status("read:logs").Status)
 	}
-	if err := f.sb.Auth0.SetGrant(auth0test.DemoDomain, auth0test.DemoClientID, "https://"+auth0test.DemoDomain+"/api/v2/", collect); err != nil {
+	if err := f.emu().SetGrant(auth0test.DemoDomain, auth0test.DemoClientID, "https://"+auth0test.DemoDomain+"/api/v2/", collect); err != nil {
 		t.Fatal(err)
 	}
 	r = &reporter{}
-	if err := f.p.Verify(ctx, conn, secret, r); err != nil || r.status("read:logs").Status != providers.Granted {
+	if err := f.p.Verify(ctx, conn, providers.Credential{Secret: secret}, r); err != nil || r.status("read:logs").Status != providers.Granted {
 		t.Errorf("after the grant, Verify: %v, read:logs %s (%s)", err, r.status("read:logs").Status, r.status("read:logs").Evidence)
 	}
 }
@@ -268,8 +274,8 @@ func TestCustomDomainUsesCanonicalAudience(t *testing.T) {
 			t.Errorf("%s = %s (%s)", c.Permission, c.Status, c.Evidence)
 		}
 	}
-	if f.sb.Auth0.Hits("/api/v2/guardian/factors") != 1 {
-		t.Errorf("guardian probe hits = %d, want 1", f.sb.Auth0.Hits("/api/v2/guardian/factors"))
+	if f.emu().Hits("/api/v2/guardian/factors") != 1 {
+		t.Errorf("guardian probe hits = %d, want 1", f.emu().Hits("/api/v2/guardian/factors"))
 	}
 }
 
@@ -334,7 +340,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 				t.Fatalf("Connect() = %v", err)
 			}
 			r := &reporter{}
-			if err := f.p.Verify(context.Background(), conn, secret, r); err != nil {
+			if err := f.p.Verify(context.Background(), conn, providers.Credential{Secret: secret}, r); err != nil {
 				t.Fatal(err)
 			}
 			if got := r.status("read:logs").Status; got != providers.Granted {
@@ -361,7 +367,7 @@ func (c *fakeClock) Sleep(_ context.Context, d time.Duration) error {
 func TestRateLimitedProbesWaitAndWarn(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	opts := auth0test.Options{Tenants: []auth0test.Tenant{tenant(collect)}, RateLimit: 2, RateWindow: 10 * time.Second, Now: clock.Now}
-	f := start(t, opts, providers.Env{Now: clock.Now, Sleep: clock.Sleep})
+	f := start(t, opts, providers.Env{Clock: flows.Clock{Now: clock.Now, Sleep: clock.Sleep}})
 	r, err := connectAndVerify(t, f, method(t, f.p, auth0.MethodClientSecret), secretInputs(nil), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -379,7 +385,7 @@ func TestRateLimitedProbesWaitAndWarn(t *testing.T) {
 func TestRateLimitBeyondPatienceIsAnError(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
 	opts := auth0test.Options{Tenants: []auth0test.Tenant{tenant(collect)}, RateLimit: 1, RateWindow: time.Hour, Now: clock.Now}
-	f := start(t, opts, providers.Env{Now: clock.Now, Sleep: clock.Sleep})
+	f := start(t, opts, providers.Env{Clock: flows.Clock{Now: clock.Now, Sleep: clock.Sleep}})
 	r, err := connectAndVerify(t, f, method(t, f.p, auth0.MethodClientSecret), secretInputs(nil), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -403,7 +409,7 @@ func TestVerifyWithUnreachableHostIsNoVerdict(t *testing.T) {
 	p, _ := auth0.New(cat, providers.Env{HTTP: &http.Client{Timeout: 5 * time.Second}})
 	conn := providers.Connection{Provider: "auth0", Method: auth0.MethodClientSecret,
 		Settings: map[string]string{"domain": auth0test.DemoDomain, "custom_domain": "localhost:1", "client_id": auth0test.DemoClientID}}
-	err := p.Verify(context.Background(), conn, flows.NewSecret(map[string]string{"client_secret": canary}), &reporter{})
+	err := p.Verify(context.Background(), conn, providers.Credential{Secret: flows.NewSecret(map[string]string{"client_secret": canary})}, &reporter{})
 	var ne *flows.NetworkError
 	if !errors.As(err, &ne) || !strings.Contains(err.Error(), "cannot reach localhost:1: connection refused") {
 		t.Errorf("Verify(unreachable) = %v, want a NetworkError", err)
@@ -414,7 +420,8 @@ func TestVerifyWithUnreachableHostIsNoVerdict(t *testing.T) {
 // over loopback TLS: a token, then four concurrent probes.
 func BenchmarkVerify(b *testing.B) {
 	cat, _ := catalog.Default()
-	sb, err := sandbox.Start(cat, sandbox.Options{Auth0: &auth0test.Options{Tenants: []auth0test.Tenant{auth0test.Demo(collect)}, RateLimit: 1 << 30}})
+	sb, err := sandbox.Start(cat, sandbox.Options{Emulators: []sandbox.Entry{{Provider: auth0.ID,
+		New: auth0test.EmulatorWith(auth0test.Options{Tenants: []auth0test.Tenant{auth0test.Demo(collect)}, RateLimit: 1 << 30})}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -425,7 +432,7 @@ func BenchmarkVerify(b *testing.B) {
 	secret := flows.NewSecret(map[string]string{"client_secret": auth0test.DemoClientSecret})
 	for b.Loop() {
 		r := &reporter{}
-		if err := p.Verify(context.Background(), conn, secret, r); err != nil || len(r.checks) != 4 {
+		if err := p.Verify(context.Background(), conn, providers.Credential{Secret: secret}, r); err != nil || len(r.checks) != 4 {
 			b.Fatalf("Verify: %v, %d checks", err, len(r.checks))
 		}
 	}

@@ -5,61 +5,113 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 )
 
-// probe is a Management API read that needs one scope.
-type probe struct {
-	scope string
-	path  string // with query; {user} is a user id from the users probe
-}
-
 // probes are the Management API reads the platform makes, one per scope
-// (docs-v2 management/v2 <Scopes>; §3.3). The user-logs probe needs a user
-// id and runs after the users probe.
-var probes = []probe{
-	{scope: "read:users", path: "/api/v2/users?per_page=1&fields=user_id&include_fields=true"},
-	{scope: "read:logs", path: "/api/v2/logs?per_page=1"},
-	{scope: "read:logs_users", path: "/api/v2/users/{user}/logs?per_page=1"},
-	{scope: "read:guardian_factors", path: "/api/v2/guardian/factors"},
+// (docs-v2 management/v2 <Scopes>; §3.3), with the other scope each
+// endpoint also accepts, so that a 200 explained by that one is not taken
+// for proof. The user-logs probe needs a user id, from the users probe or
+// else from the log events.
+var probes = []struct {
+	id, scope, path, alsoAccepts string
+	after                        []string
+}{
+	{id: "users", scope: "read:users", path: "/api/v2/users?per_page=1&fields=user_id&include_fields=true"},
+	{id: "logs", scope: "read:logs", path: "/api/v2/logs?per_page=1", alsoAccepts: "read:logs_users"},
+	{id: "user-logs", scope: "read:logs_users", path: "/api/v2/users/{user}/logs?per_page=1", alsoAccepts: "read:logs", after: []string{"users", "logs"}},
+	{id: "guardian", scope: "read:guardian_factors", path: "/api/v2/guardian/factors"},
 }
 
-// answer is what a probe got back.
-type answer struct {
-	request   string // "GET /api/v2/logs?per_page=1"
-	status    int    // 0 when no response
-	errorCode string // the Management API errorCode
-	message   string
-	err       error  // transport failure
-	skipped   string // why the probe did not run
-	userID    string // from the users probe
+// alsoAccepted returns the other scope the probe of scope accepts.
+func alsoAccepted(scope string) string {
+	for _, p := range probes {
+		if p.scope == scope {
+			return p.alsoAccepts
+		}
+	}
+	return ""
 }
 
-func (a answer) String() string {
-	switch {
-	case a.skipped != "":
-		return a.skipped
-	case a.err != nil:
-		return a.request + " → " + a.err.Error()
+// probeTable turns probes into the kit's table, each run through pr.
+func probeTable(t tenant, pr *providers.Prober) []providers.Probe {
+	var table []providers.Probe
+	for _, p := range probes {
+		run := func(ctx context.Context, _ map[string]providers.Answer) providers.Answer {
+			return pr.Get(ctx, t.url(p.path))
+		}
+		if p.after != nil {
+			run = func(ctx context.Context, after map[string]providers.Answer) providers.Answer {
+				id, empty, err := aUserID(after["users"], after["logs"])
+				switch {
+				case err != nil:
+					return providers.Answer{Request: "GET " + p.path, Err: err}
+				case empty:
+					return providers.Answer{Skipped: "the tenant has no users, so GET " + strings.Replace(p.path, "{user}", "…", 1) + " could not run"}
+				}
+				return pr.Get(ctx, t.url(strings.Replace(p.path, "{user}", url.PathEscape(id), 1)))
+			}
+		}
+		table = append(table, providers.Probe{ID: p.id, Decides: []string{p.scope}, After: p.after, Run: run})
 	}
-	s := fmt.Sprintf("%s → %d", a.request, a.status)
-	if a.errorCode != "" {
-		s += " " + a.errorCode
-	} else if a.status >= 400 && a.message != "" {
-		s += " " + a.message
+	return table
+}
+
+// aUserID finds a user id to read the logs of: the first user of the
+// users page, else the first log event that names a user. empty means
+// that the users page proved the tenant has none.
+func aUserID(users, logs providers.Answer) (id string, empty bool, err error) {
+	if users.OK() {
+		var page []struct {
+			ID string `json:"user_id"`
+		}
+		if err := json.Unmarshal(users.Body, &page); err != nil {
+			return "", false, errors.New("not run: the users answer is not a JSON array of users")
+		}
+		if len(page) > 0 && page[0].ID != "" {
+			return page[0].ID, false, nil
+		}
+		if len(page) == 0 && !logs.OK() {
+			return "", true, nil
+		}
 	}
-	return s
+	if logs.OK() {
+		var events []struct {
+			UserID string `json:"user_id"`
+		}
+		if err := json.Unmarshal(logs.Body, &events); err != nil {
+			return "", false, errors.New("not run: the logs answer is not a JSON array of events")
+		}
+		for _, e := range events {
+			if e.UserID != "" {
+				return e.UserID, false, nil
+			}
+		}
+		if users.OK() {
+			return "", true, nil
+		}
+	}
+	return "", false, errors.New("not run: no user id to read the logs of (the users probe did not answer, and the latest log event names no user)")
+}
+
+// decodeError reads the Management API's error envelope.
+func decodeError(_ int, body []byte) (code, message string) {
+	var env struct {
+		Message   string `json:"message"`
+		ErrorCode string `json:"errorCode"`
+	}
+	_ = json.Unmarshal(body, &env)
+	return env.ErrorCode, env.Message
 }
 
 // grant is what the token says of one scope.
@@ -75,14 +127,16 @@ const (
 // It is pure; the table in verify_internal_test.go is its specification.
 //
 //   - The token's scope is the grant itself: a scope it lacks is missing,
-//     whatever the probe says (an endpoint may also accept another scope).
+//     whatever the probe says (an endpoint may also accept another scope,
+//     and then the evidence says which).
 //   - A granted scope needs the probe to agree: 200 proves it; 403
 //     insufficient_scope disproves it; anything else is no verdict.
-//   - A probe that could not run (no user to read logs for) leaves the
-//     token's grant as the evidence.
+//   - A probe that could not run because the tenant is empty (no user to
+//     read logs for) leaves the token's grant as the evidence, and says so.
+//     A probe that did not run because another failed is no verdict.
 //   - When the token lists no scopes, only a refusal decides; a 200 may
 //     come from another scope the endpoint accepts, so it stays unknown.
-func observe(scope string, g grant, tokenSource string, a answer) providers.Observation {
+func observe(scope string, g grant, tokenSource string, a providers.Answer) providers.Observation {
 	o := providers.Observation{Identifier: scope}
 	claim := tokenSource + " lacks " + scope
 	switch g {
@@ -92,23 +146,23 @@ func observe(scope string, g grant, tokenSource string, a answer) providers.Obse
 		claim = "no scope list in " + tokenSource
 	}
 	o.Evidence = claim + "; " + a.String()
+	refused := a.Status == http.StatusForbidden && a.Code == "insufficient_scope" && a.Err == nil
 	switch {
-	case g == unsaid && a.status == http.StatusForbidden && a.errorCode == "insufficient_scope":
+	case g == unsaid && refused:
 		o.Status = providers.Missing
-	case g == unsaid && a.status == http.StatusOK, g == unsaid && a.skipped != "":
+	case g == unsaid && (a.OK() || a.Skipped != ""):
 		o.Status = providers.Unknown
 		o.Evidence += " (the endpoint also accepts other scopes, so this does not prove " + scope + ")"
 	case g == unsaid:
 		o.Status = providers.Error
 	case g == lacks:
 		o.Status = providers.Missing
-	case a.skipped != "":
+	case a.Skipped != "":
 		o.Status = providers.Granted
-	case a.err != nil:
-		o.Status = providers.Error
-	case a.status == http.StatusOK:
+		o.Evidence += "; the token's grant is the only evidence"
+	case a.OK():
 		o.Status = providers.Granted
-	case a.status == http.StatusForbidden && a.errorCode == "insufficient_scope":
+	case refused:
 		o.Status = providers.Missing
 	default:
 		o.Status = providers.Error
@@ -119,7 +173,7 @@ func observe(scope string, g grant, tokenSource string, a answer) providers.Obse
 // Verify mints a fresh token (a cached one would hide a grant changed since
 // it was issued), compares its scopes with what the capabilities need, and
 // confirms each with a concurrent probe.
-func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret flows.Secret, r providers.Reporter) error {
+func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred providers.Credential, r providers.Reporter) error {
 	t, err := tenantOf(conn.Settings)
 	if err != nil {
 		return err
@@ -128,7 +182,12 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret
 	fixURL := t.dashboard("apis/management/authorized-clients")
 	clientID := conn.Settings[InputClientID]
 
-	tok, err := p.mint(ctx, t, conn.Method, conn.Settings, secret)
+	pr := &providers.Prober{Provider: "Auth0", Env: p.env, ResetHeader: "X-RateLimit-Reset", DecodeError: decodeError, Warn: r.Warn}
+	var tok *oauth2.Token
+	err = pr.Retry(ctx, "the token request", func(ctx context.Context) (err error) {
+		tok, err = p.mint(ctx, t, conn.Method, conn.Settings, cred.Secret)
+		return err
+	})
 	if isNoGrant(err) {
 		var te *flows.TokenError
 		errors.As(err, &te)
@@ -157,50 +216,29 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, secret
 	if !known {
 		r.Warn("the token lists no scopes: each permission is decided by its probe alone, and excess grants cannot be seen")
 	}
-
-	// Report each need as soon as the probes of all its scopes answered.
-	var mu sync.Mutex
-	answers := map[string]answer{}
-	reported := make([]bool, len(needs))
-	onAnswer := func(scope string, a answer) {
-		mu.Lock()
-		defer mu.Unlock()
-		answers[scope] = a
-		for i, n := range needs {
-			if reported[i] {
-				continue
+	pr.Authorize = func(req *http.Request) error { req.Header.Set("Authorization", "Bearer "+tok.AccessToken); return nil }
+	v := providers.Verifier{
+		Provider: "Auth0", Needs: needs, Probes: probeTable(t, pr), Sequential: p.env.Sequential,
+		Observe: func(scope string, a providers.Answer) providers.Observation {
+			o := observe(scope, grantOf(scope), source, a)
+			if other := alsoAccepted(scope); o.Status == providers.Missing && a.OK() && grantOf(other) == grants {
+				o.Evidence += " (answered because the token grants " + other + ", which this endpoint also accepts)"
 			}
-			var obs []providers.Observation
-			for _, id := range n.Permission.Identifiers() {
-				a, ok := answers[id]
-				if !ok {
-					obs = nil
-					break
-				}
-				obs = append(obs, observe(id, grantOf(id), source, a))
-			}
-			if obs != nil {
-				reported[i] = true
-				r.Check(providers.Evaluate(n, obs, fixFor(n, clientID), fixURL))
-			}
-		}
+			return o
+		},
+		Fix: func(n catalog.Need) (string, string) { return fixFor(n, clientID), fixURL },
 	}
-	p.runProbes(ctx, t, tok.AccessToken, p.cat.Scopes(conn.Capabilities), r, onAnswer)
-	for i, n := range needs {
-		if !reported[i] { // a scope with no probe: Evaluate says it was not checked
-			var obs []providers.Observation
-			for _, id := range n.Permission.Identifiers() {
-				if a, ok := answers[id]; ok {
-					obs = append(obs, observe(id, grantOf(id), source, a))
-				}
-			}
-			r.Check(providers.Evaluate(n, obs, fixFor(n, clientID), fixURL))
-		}
-	}
+	v.Run(ctx, r)
 	for _, e := range providers.ExcessGrants(p.cat, conn.Capabilities, granted) {
 		r.Check(excessCheck(e, source, clientID, fixURL))
 	}
 	return nil
+}
+
+// CriticalPath is the round trips a verification cannot avoid: the token,
+// then the longest chain of probes.
+func (p *Provider) CriticalPath(providers.Connection) int {
+	return 1 + providers.Depth(probeTable(tenant{}, nil))
 }
 
 func fixFor(n catalog.Need, clientID string) string {
@@ -224,114 +262,4 @@ func excessCheck(e providers.ExcessGrant, source, clientID, fixURL string) provi
 		c.Evidence += "; it lets the application grant itself further permissions"
 	}
 	return c
-}
-
-// runProbes probes every scope in scopes concurrently, calling onAnswer as
-// each answers. The user-logs probe waits for the users probe's id.
-func (p *Provider) runProbes(ctx context.Context, t tenant, token string, scopes []string, r providers.Reporter, onAnswer func(scope string, a answer)) {
-	users := make(chan answer, 1)
-	var wg sync.WaitGroup
-	for _, pr := range probes {
-		if !slices.Contains(scopes, pr.scope) {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			path := pr.path
-			if strings.Contains(path, "{user}") {
-				u, ok := <-users
-				if !ok || u.userID == "" {
-					onAnswer(pr.scope, answer{skipped: "no user to read logs for (GET " + strings.Replace(path, "{user}", "…", 1) + " not run)"})
-					return
-				}
-				path = strings.Replace(path, "{user}", url.PathEscape(u.userID), 1)
-			}
-			a := p.get(ctx, t, token, path, r)
-			if pr.scope == "read:users" {
-				users <- a
-			}
-			onAnswer(pr.scope, a)
-		}()
-	}
-	if !slices.Contains(scopes, "read:users") {
-		close(users)
-	}
-	wg.Wait()
-}
-
-// maxRetries and maxWait bound the waiting on a rate-limited probe.
-const (
-	maxRetries = 3
-	maxWait    = 30 * time.Second
-)
-
-// get runs one probe, waiting out 429s as go-auth0 does: Retry-After
-// first, then X-RateLimit-Reset, then exponential backoff.
-func (p *Provider) get(ctx context.Context, t tenant, token, path string, r providers.Reporter) answer {
-	a := answer{request: "GET " + path}
-	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url(path), nil)
-		if err != nil {
-			a.err = err
-			return a
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		resp, err := p.env.HTTP.Do(req)
-		if err != nil {
-			a.err = flows.NetError(t.url(path), err)
-			return a
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		_ = resp.Body.Close()
-		a.status = resp.StatusCode
-		var env struct {
-			Message   string `json:"message"`
-			ErrorCode string `json:"errorCode"`
-		}
-		if resp.StatusCode >= 400 {
-			_ = json.Unmarshal(body, &env)
-			a.errorCode, a.message = env.ErrorCode, env.Message
-		}
-		if resp.StatusCode == http.StatusOK && strings.HasPrefix(path, "/api/v2/users?") {
-			var users []struct {
-				ID string `json:"user_id"`
-			}
-			if json.Unmarshal(body, &users) == nil && len(users) > 0 {
-				a.userID = users[0].ID
-			}
-		}
-		if resp.StatusCode != http.StatusTooManyRequests || attempt == maxRetries {
-			return a
-		}
-		wait := retryAfter(resp.Header, p.env.Now(), attempt)
-		if wait > maxWait {
-			a.message = fmt.Sprintf("rate limited; Auth0 asks to wait %s", wait.Round(time.Second))
-			return a
-		}
-		r.Warn(fmt.Sprintf("Auth0 rate-limited %s; retrying in %s", a.request, wait.Round(time.Second)))
-		if err := p.env.Sleep(ctx, wait); err != nil {
-			a.err = err
-			return a
-		}
-	}
-}
-
-// retryAfter reads how long to wait after a 429.
-func retryAfter(h http.Header, now time.Time, attempt int) time.Duration {
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(v); err == nil {
-			return time.Duration(s) * time.Second
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			return max(at.Sub(now), 0)
-		}
-	}
-	if v := h.Get("X-RateLimit-Reset"); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return max(time.Unix(s, 0).Sub(now), 0)
-		}
-	}
-	return time.Duration(1<<attempt) * time.Second
 }

@@ -8,10 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/oauth2"
 
@@ -19,16 +17,16 @@ import (
 )
 
 func TestObserve(t *testing.T) {
-	ok := answer{request: "GET /api/v2/logs?per_page=1", status: 200}
-	denied := answer{request: "GET /api/v2/logs?per_page=1", status: 403, errorCode: "insufficient_scope"}
-	limited := answer{request: "GET /api/v2/logs?per_page=1", status: 429, errorCode: "too_many_requests"}
-	broken := answer{request: "GET /api/v2/logs?per_page=1", err: errors.New("cannot reach x: connection refused")}
-	badToken := answer{request: "GET /api/v2/logs?per_page=1", status: 401, message: "Bad audience: x"}
-	skipped := answer{skipped: "no user to read logs for"}
+	ok := providers.Answer{Request: "GET /api/v2/logs?per_page=1", Status: 200}
+	denied := providers.Answer{Request: "GET /api/v2/logs?per_page=1", Status: 403, Code: "insufficient_scope"}
+	limited := providers.Answer{Request: "GET /api/v2/logs?per_page=1", Status: 429, Code: "too_many_requests"}
+	broken := providers.Answer{Request: "GET /api/v2/logs?per_page=1", Err: errors.New("cannot reach x: connection refused")}
+	badToken := providers.Answer{Request: "GET /api/v2/logs?per_page=1", Status: 401, Message: "Bad audience: x"}
+	skipped := providers.Answer{Skipped: "no user to read logs for"}
 	tests := []struct {
 		name    string
 		inToken bool
-		a       answer
+		a       providers.Answer
 		want    providers.Status
 		evid    string
 	}{
@@ -125,26 +123,6 @@ func TestGrantedScopesFallsBackToTheClaim(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	tests := []struct {
-		name    string
-		h       http.Header
-		attempt int
-		want    time.Duration
-	}{
-		{"seconds", http.Header{"Retry-After": {"7"}}, 0, 7 * time.Second},
-		{"date", http.Header{"Retry-After": {now.Add(3 * time.Second).UTC().Format(http.TimeFormat)}}, 0, 3 * time.Second},
-		{"reset", http.Header{"X-Ratelimit-Reset": {"1700000005"}}, 0, 5 * time.Second},
-		{"backoff", http.Header{}, 2, 4 * time.Second},
-	}
-	for _, tt := range tests {
-		if got := retryAfter(tt.h, now, tt.attempt); got != tt.want {
-			t.Errorf("%s: retryAfter = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestValidPrivateKeyWantsRSA(t *testing.T) {
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(ec)
@@ -164,13 +142,13 @@ func TestValidPrivateKeyWantsRSA(t *testing.T) {
 
 func TestObserveWithoutAScopeList(t *testing.T) {
 	tests := []struct {
-		a    answer
+		a    providers.Answer
 		want providers.Status
 	}{
-		{answer{request: "GET /x", status: 200}, providers.Unknown},
-		{answer{request: "GET /x", status: 403, errorCode: "insufficient_scope"}, providers.Missing},
-		{answer{request: "GET /x", status: 429}, providers.Error},
-		{answer{skipped: "no user"}, providers.Unknown},
+		{providers.Answer{Request: "GET /x", Status: 200}, providers.Unknown},
+		{providers.Answer{Request: "GET /x", Status: 403, Code: "insufficient_scope"}, providers.Missing},
+		{providers.Answer{Request: "GET /x", Status: 429}, providers.Error},
+		{providers.Answer{Skipped: "no user"}, providers.Unknown},
 	}
 	for _, tt := range tests {
 		if o := observe("read:logs", unsaid, "the token", tt.a); o.Status != tt.want || !strings.Contains(o.Evidence, "no scope list") {

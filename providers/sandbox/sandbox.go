@@ -10,11 +10,9 @@ package sandbox
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -27,20 +25,18 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tetherdev/tether/catalog"
-	"github.com/tetherdev/tether/flows"
-	"github.com/tetherdev/tether/providers/auth0/auth0test"
+	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
 // Options configure a sandbox.
 type Options struct {
-	// Dir keeps the sandbox's own state (the demo signing key); it is
-	// created when missing.
+	// Dir keeps the sandbox's own state (demo keys, the demo tenants'
+	// changes); it is created when missing. Empty keeps nothing.
 	Dir string
 	// Deny lists the permissions the demo tenants withhold, by provider
 	// (see ParseDeny).
@@ -49,12 +45,20 @@ type Options struct {
 	// empty. A non-zero port is the first of consecutive ports, one per
 	// emulator in catalog order.
 	Listen string
-	// Auth0 replaces the Auth0 emulator's options (tests).
-	Auth0 *auth0test.Options
+	// AllowRemote lets Listen be an address other machines reach. The demo
+	// tenants hand out tokens to anyone who asks, so the default is
+	// loopback only.
+	AllowRemote bool
+	// Emulators are the emulators to run; each provider's entry comes from
+	// the registry. Tests pass their own.
+	Emulators []Entry
+	// Faults are injected into every response of a provider's emulator
+	// (--sandbox-fault, see ParseFaults).
+	Faults map[string][]oauthtest.Fault
 }
 
-// Emulator is one running provider emulator.
-type Emulator struct {
+// Running is one emulator the sandbox serves.
+type Running struct {
 	Provider string
 	// Addr is the loopback address it listens on.
 	Addr string
@@ -65,82 +69,99 @@ type Emulator struct {
 	Demo map[string]string
 	// DemoMethod is the method those inputs are for.
 	DemoMethod string
+	// Emulator is the emulator itself, for tests and the console actions.
+	Emulator Emulator
+	// Faults are the faults injected into its responses; tests switch
+	// them while it runs.
+	Faults *oauthtest.Faults
 
 	server *http.Server
 }
 
 // Sandbox is a set of running emulators.
 type Sandbox struct {
-	Emulators []*Emulator
-	// Auth0 is the Auth0 emulator, for tests and the TUI's re-check demo.
-	Auth0 *auth0test.Server
+	Emulators []*Running
 
+	dir   string
 	caPEM []byte
 	pool  *x509.CertPool
 }
 
-// hosts are the names each emulator answers for, in the certificate and
-// the client's resolver.
-var hosts = map[string][]string{
-	"auth0": {"*.auth0.com", "*.us.auth0.com", "*.eu.auth0.com", "*.au.auth0.com", "*.jp.auth0.com", "*.uk.auth0.com", "*.ca.auth0.com", auth0test.DemoCustomDomain},
+// ListenError is a --listen address the sandbox will not use.
+type ListenError struct{ Msg string }
+
+func (e *ListenError) Error() string { return e.Msg }
+
+// checkListen validates a listen address: HOST:PORT with a numeric port,
+// on loopback unless remote use is allowed.
+func checkListen(listen string, allowRemote bool) (host string, port int, err error) {
+	host, portStr, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, &ListenError{fmt.Sprintf("--listen %q: want HOST:PORT, like 127.0.0.1:8443", listen)}
+	}
+	if _, err := fmt.Sscan(portStr, &port); err != nil || port < 0 || port > 65535 || fmt.Sprint(port) != portStr {
+		return "", 0, &ListenError{fmt.Sprintf("--listen %q: the port must be a number from 0 to 65535", listen)}
+	}
+	ip := net.ParseIP(host)
+	if host == "localhost" {
+		ip = net.IPv4(127, 0, 0, 1)
+		host = "127.0.0.1"
+	}
+	switch {
+	case ip == nil:
+		return "", 0, &ListenError{fmt.Sprintf("--listen %q: the host must be an IP address, like 127.0.0.1", listen)}
+	case !ip.IsLoopback() && !allowRemote:
+		return "", 0, &ListenError{fmt.Sprintf("--listen %q is reachable from other machines, and the demo tenants hand out tokens to anyone: use 127.0.0.1, or add --allow-remote", listen)}
+	}
+	return host, port, nil
 }
 
-// Start starts the emulators. Close stops them.
+// Start starts the emulators. Close stops them, saving what their demo
+// tenants changed.
 func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 	if opts.Listen == "" {
 		opts.Listen = "127.0.0.1:0"
 	}
-	host, portStr, err := net.SplitHostPort(opts.Listen)
+	host, port, err := checkListen(opts.Listen, opts.AllowRemote)
 	if err != nil {
-		return nil, fmt.Errorf("--listen %q: want HOST:PORT, like 127.0.0.1:8443", opts.Listen)
+		return nil, err
 	}
-	var port int
-	if _, err := fmt.Sscan(portStr, &port); err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("--listen %q: the port must be a number from 0 to 65535", opts.Listen)
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
 	}
+	sb := &Sandbox{dir: opts.Dir, pool: x509.NewCertPool()}
 	var names []string
-	for _, hs := range hosts {
-		names = append(names, hs...)
+	for _, id := range cat.IDs() {
+		i := slices.IndexFunc(opts.Emulators, func(e Entry) bool { return e.Provider == id })
+		if i < 0 {
+			continue
+		}
+		cp, _ := cat.Provider(id)
+		em, err := opts.Emulators[i].New(Config{Provider: cp, Dir: opts.Dir, Withheld: opts.Deny[id]})
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: the %s emulator: %w", id, err)
+		}
+		if err := sb.restore(id, em); err != nil {
+			return nil, err
+		}
+		method, demo := em.Demo()
+		faults := &oauthtest.Faults{}
+		if err := faults.Set(opts.Faults[id]...); err != nil {
+			return nil, fmt.Errorf("sandbox: --sandbox-fault for %s: %w", id, err)
+		}
+		sb.Emulators = append(sb.Emulators, &Running{Provider: id, Hosts: em.Hosts(), Demo: demo, DemoMethod: method, Emulator: em, Faults: faults})
+		names = append(names, em.Hosts()...)
 	}
 	slices.Sort(names)
-	caCert, caPEM, leaf, err := newCertificates(names)
+	caCert, caPEM, leaf, err := newCertificates(slices.Compact(names))
 	if err != nil {
 		return nil, fmt.Errorf("sandbox certificates: %w", err)
 	}
-	sb := &Sandbox{caPEM: caPEM, pool: x509.NewCertPool()}
+	sb.caPEM = caPEM
 	sb.pool.AddCert(caCert)
-
-	// Auth0.
-	a0 := opts.Auth0
-	var demoKeyPEM string
-	if a0 == nil {
-		cp, _ := cat.Provider("auth0")
-		key, keyPEM, err := demoKey(opts.Dir)
-		if err != nil {
-			return nil, err
-		}
-		demoKeyPEM = keyPEM
-		scopes := withhold(cp, opts.Deny["auth0"])
-		a0 = &auth0test.Options{Tenants: []auth0test.Tenant{auth0test.Demo(scopes, key.Public())}}
-	}
-	sb.Auth0 = auth0test.New(*a0)
-	demo := map[string]string{
-		"domain":        auth0test.DemoDomain,
-		"client_id":     auth0test.DemoClientID,
-		"client_secret": auth0test.DemoClientSecret,
-	}
-	if demoKeyPEM != "" {
-		demo["private_key"] = demoKeyPEM
-	}
-	handlers := []struct {
-		provider string
-		h        http.Handler
-		demo     map[string]string
-		method   string
-	}{
-		{"auth0", sb.Auth0, demo, "client-secret"},
-	}
-	for i, h := range handlers {
+	for i, e := range sb.Emulators {
 		addr := net.JoinHostPort(host, "0")
 		if port != 0 {
 			addr = net.JoinHostPort(host, fmt.Sprint(port+i))
@@ -151,23 +172,26 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("sandbox: listening on %s: %w", addr, err)
 		}
 		srv := &http.Server{
-			Handler:           h.h,
+			Handler:           e.Emulator,
 			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12},
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          log.New(io.Discard, "", 0),
 		}
+		e.Faults.Install(srv)
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
-		sb.Emulators = append(sb.Emulators, &Emulator{Provider: h.provider, Addr: ln.Addr().String(),
-			Hosts: hosts[h.provider], Demo: h.demo, DemoMethod: h.method, server: srv})
+		e.Addr, e.server = ln.Addr().String(), srv
 	}
 	return sb, nil
 }
 
-// Close stops the emulators.
+// Close stops the emulators and saves their demo tenants' state.
 func (s *Sandbox) Close() error {
 	var errs []error
 	for _, e := range s.Emulators {
-		errs = append(errs, e.server.Close())
+		if e.server != nil {
+			errs = append(errs, e.server.Close())
+		}
+		errs = append(errs, s.save(e.Provider, e.Emulator))
 	}
 	return errors.Join(errs...)
 }
@@ -176,9 +200,9 @@ func (s *Sandbox) Close() error {
 // other than tether.
 func (s *Sandbox) CAPEM() []byte { return slices.Clone(s.caPEM) }
 
-// Emulator returns the emulator for a provider.
-func (s *Sandbox) Emulator(provider string) (*Emulator, bool) {
-	i := slices.IndexFunc(s.Emulators, func(e *Emulator) bool { return e.Provider == provider })
+// Emulator returns the running emulator of a provider.
+func (s *Sandbox) Emulator(provider string) (*Running, bool) {
+	i := slices.IndexFunc(s.Emulators, func(e *Running) bool { return e.Provider == provider })
 	if i < 0 {
 		return nil, false
 	}
@@ -206,18 +230,11 @@ func (s *Sandbox) Grant(cat *catalog.Catalog, provider, permission string) error
 	if !ok {
 		return fmt.Errorf("sandbox: %s has no permission %q", provider, permission)
 	}
-	switch provider {
-	case "auth0":
-		aud := "https://" + auth0test.DemoDomain + "/api/v2/"
-		scopes, _ := s.Auth0.Grant(auth0test.DemoDomain, auth0test.DemoClientID, aud)
-		for _, id := range perm.Identifiers() {
-			if !slices.Contains(scopes, id) {
-				scopes = append(scopes, id)
-			}
-		}
-		return s.Auth0.SetGrant(auth0test.DemoDomain, auth0test.DemoClientID, aud, scopes)
+	e, ok := s.Emulator(provider)
+	if !ok {
+		return fmt.Errorf("sandbox: %s is not emulated yet", provider)
 	}
-	return fmt.Errorf("sandbox: %s is not emulated yet", provider)
+	return e.Emulator.SetGranted(perm, true)
 }
 
 // ErrNotEmulated means that a sandbox client tried to reach a host no
@@ -264,27 +281,20 @@ func matchHost(patterns []string, host string) bool {
 	return false
 }
 
-// withhold returns every identifier of the provider's catalog entry except
-// those of the denied permissions: the demo tenant grants what every
-// capability needs, minus --sandbox-deny.
-func withhold(cp catalog.Provider, denied []string) []string {
-	var all []string
-	for _, c := range cp.Capabilities {
-		all = append(all, c.ID)
+// ParseFaults parses --sandbox-fault values, PROVIDER:KIND entries such
+// as auth0:latency=50ms or auth0:503, checking each provider against the
+// catalog.
+func ParseFaults(cat *catalog.Catalog, values []string) (map[string][]oauthtest.Fault, error) {
+	faults, err := oauthtest.ParseFaults(values...)
+	if err != nil {
+		return nil, err
 	}
-	var out []string
-	for _, s := range cp.Scopes(all) {
-		deny := false
-		for _, d := range denied {
-			if perm, ok := cp.Permission(d); ok && slices.Contains(perm.Identifiers(), s) {
-				deny = true
-			}
-		}
-		if !deny {
-			out = append(out, s)
+	for prov := range faults {
+		if _, ok := cat.Provider(prov); !ok {
+			return nil, fmt.Errorf("--sandbox-fault: unknown provider %q (valid: %s)", prov, strings.Join(cat.IDs(), ", "))
 		}
 	}
-	return out
+	return faults, nil
 }
 
 // ParseDeny parses --sandbox-deny values: PROVIDER:PERMISSION entries,
@@ -318,42 +328,6 @@ func ParseDeny(cat *catalog.Catalog, values []string) (map[string][]string, erro
 		}
 	}
 	return out, nil
-}
-
-// demoKey loads or creates the demo application's private key in dir, so
-// that a private-key-jwt connection set up in one sandbox run still
-// verifies in the next.
-func demoKey(dir string) (crypto.Signer, string, error) {
-	if dir == "" {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return nil, "", err
-		}
-		return k, encodeKey(k), nil
-	}
-	path := filepath.Join(dir, "auth0-demo-key.pem")
-	if data, err := os.ReadFile(path); err == nil {
-		k, err := flows.ParsePrivateKeyPEM(string(data))
-		if err != nil {
-			return nil, "", fmt.Errorf("sandbox demo key %s: %w (delete it to make a new one)", path, err)
-		}
-		return k, string(data), nil
-	}
-	// RSA: Auth0 accepts RS256, RS384 and PS256 client assertions.
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, "", err
-	}
-	pemKey := encodeKey(k)
-	if err := flows.WriteFileAtomic(path, []byte(pemKey), 0o600); err != nil {
-		return nil, "", fmt.Errorf("sandbox demo key: %w", err)
-	}
-	return k, pemKey, nil
-}
-
-func encodeKey(k crypto.Signer) string {
-	der, _ := x509.MarshalPKCS8PrivateKey(k)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
 // newCertificates makes a certificate authority and a server certificate

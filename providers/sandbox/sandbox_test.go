@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -65,33 +64,6 @@ func TestMatchHost(t *testing.T) {
 	}
 }
 
-func TestClientReachesOnlyEmulators(t *testing.T) {
-	cat, _ := catalog.Default()
-	sb, err := Start(cat, Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	c := sb.HTTPClient()
-	resp, err := c.Get("https://tether-demo.us.auth0.com/api/v2/users")
-	if err != nil {
-		t.Fatalf("GET emulated host: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("GET /api/v2/users without a token = %d, want 401", resp.StatusCode)
-	}
-	_, err = c.Get("https://example.com/")
-	if !errors.Is(err, ErrNotEmulated) {
-		t.Errorf("GET https://example.com/ = %v, want ErrNotEmulated", err)
-	}
-	// The default client does not trust the sandbox's authority.
-	e, _ := sb.Emulator("auth0")
-	if _, err := http.Get("https://" + e.Addr + "/"); err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Errorf("a default client reached the sandbox: %v", err)
-	}
-}
-
 func TestDenyWithholdsTheRealScope(t *testing.T) {
 	cat, _ := catalog.Default()
 	deny, err := ParseDeny(cat, []string{"auth0:read:user_logs"})
@@ -108,16 +80,46 @@ func TestDenyWithholdsTheRealScope(t *testing.T) {
 
 func TestDemoKeyPersists(t *testing.T) {
 	dir := t.TempDir()
-	_, a, err := demoKey(dir)
+	_, a, err := DemoKey(dir, "auth0-demo-key.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, b, err := demoKey(dir)
+	_, b, err := DemoKey(dir, "auth0-demo-key.pem")
 	if err != nil || a != b {
 		t.Fatalf("second demoKey differs or fails: %v", err)
 	}
 	st, _ := os.Stat(filepath.Join(dir, "auth0-demo-key.pem"))
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("demo key mode %o", st.Mode().Perm())
+	}
+}
+
+func TestCheckListen(t *testing.T) {
+	tests := []struct {
+		listen string
+		remote bool
+		ok     bool
+		errHas string
+	}{
+		{"127.0.0.1:0", false, true, ""},
+		{"[::1]:8443", false, true, ""},
+		{"localhost:8443", false, true, ""},
+		{"0.0.0.0:8443", false, false, "--allow-remote"},
+		{"[::]:8443", false, false, "--allow-remote"},
+		{"0.0.0.0:8443", true, true, ""},
+		{"127.0.0.1", false, false, "HOST:PORT"},
+		{"127.0.0.1:99999", false, false, "0 to 65535"},
+		{"127.0.0.1:+80", false, false, "0 to 65535"},
+		{"example.com:443", false, false, "IP address"},
+	}
+	for _, tt := range tests {
+		_, _, err := checkListen(tt.listen, tt.remote)
+		if (err == nil) != tt.ok || (err != nil && !strings.Contains(err.Error(), tt.errHas)) {
+			t.Errorf("checkListen(%q, remote=%v) = %v, want ok=%v saying %q", tt.listen, tt.remote, err, tt.ok, tt.errHas)
+		}
+		var le *ListenError
+		if err != nil && !errors.As(err, &le) {
+			t.Errorf("checkListen(%q) = %T, want a *ListenError", tt.listen, err)
+		}
 	}
 }

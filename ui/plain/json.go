@@ -20,6 +20,8 @@ type VerifyConnection struct {
 	Name       string            `json:"name"`
 	Tenant     string            `json:"tenant"`
 	Method     string            `json:"method"`
+	Principal  string            `json:"principal,omitempty"`
+	APIHost    string            `json:"api_host,omitempty"`
 	OK         bool              `json:"ok"`
 	Verdict    providers.Verdict `json:"verdict"`
 	VerifiedAt time.Time         `json:"verified_at"`
@@ -34,7 +36,7 @@ func NewVerifyDocument(results []providers.Result) VerifyDocument {
 	for _, r := range results {
 		c := VerifyConnection{
 			Provider: r.Connection.Provider, Name: r.Connection.Name, Tenant: r.Connection.Tenant,
-			Method: r.Connection.Method, OK: r.Verdict() == providers.VerdictOK, Verdict: r.Verdict(),
+			Method: r.Connection.Method, Principal: r.Description.Principal, APIHost: r.Description.APIHost, OK: r.Verdict() == providers.VerdictOK, Verdict: r.Verdict(),
 			VerifiedAt: r.VerifiedAt, Checks: r.Checks, Warnings: r.Warnings,
 		}
 		if c.Checks == nil {

@@ -82,15 +82,26 @@ func CheckLine(c providers.Check, width int) string {
 	return b.String()
 }
 
-// Header renders the line that opens a connection's checks.
-func Header(conn providers.Connection, method string) string {
-	parts := []string{bold.Render(conn.Key().String()), conn.Tenant}
-	detail := method
-	if id := conn.Settings["client_id"]; id != "" {
-		detail += " · client " + id
+// Header renders the line that opens a connection's checks: the
+// connection, its tenant, the method, who tether acts as and the host the
+// credential goes to.
+func Header(conn providers.Connection, d providers.Description, method string) string {
+	tenant := d.Tenant
+	if tenant == "" {
+		tenant = conn.Tenant
 	}
-	if detail != "" {
-		parts = append(parts, "("+detail+")")
+	parts := []string{bold.Render(conn.Key().String()), tenant}
+	var detail []string
+	for _, s := range []string{method, d.Principal} {
+		if s != "" {
+			detail = append(detail, s)
+		}
+	}
+	if d.APIHost != "" {
+		detail = append(detail, "via "+d.APIHost)
+	}
+	if len(detail) > 0 {
+		parts = append(parts, "("+strings.Join(detail, " · ")+")")
 	}
 	return strings.Join(parts, "  ")
 }
@@ -212,6 +223,13 @@ func (sl *slot) Check(c providers.Check) {
 }
 
 func (sl *slot) Warn(msg string) { sl.write("  " + dim.Render("note: "+msg)) }
+
+// Recheck says that tether waits for grants to reach new tokens before
+// it checks again; the next round's checks follow.
+func (sl *slot) Recheck(round, rounds int, wait time.Duration, missing []string) {
+	sl.write(fmt.Sprintf("\n  still missing: %s. New grants can take a while to reach new tokens:\n  checking again in %s (%d of %d)…",
+		strings.Join(missing, ", "), wait, round, rounds))
+}
 
 // Done marks connection i finished, with its trailing lines.
 func (s *Stream) Done(i int, trailer ...string) {

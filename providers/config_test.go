@@ -1,4 +1,4 @@
-package flows
+package providers
 
 import (
 	"errors"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tetherdev/tether/flows"
 )
 
 func TestConfigUpdateIsAtomicAndPrivate(t *testing.T) {
@@ -19,7 +21,7 @@ func TestConfigUpdateIsAtomicAndPrivate(t *testing.T) {
 		t.Fatalf("Load() of a missing file = %v, %v; want empty", f, err)
 	}
 	conn := Connection{Provider: "auth0", Name: "default", Method: "client-secret", Tenant: "acme.us.auth0.com",
-		Capabilities: []string{"collect"}, Store: StoreKeyring, CreatedAt: time.Unix(1, 0).UTC()}
+		Capabilities: []string{"collect"}, Store: flows.StoreKeyring, CreatedAt: time.Unix(1, 0).UTC()}
 	if err := c.Update(func(f *ConfigFile) error { f.Put(conn); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -89,20 +91,5 @@ func TestConfigRejectsBadFiles(t *testing.T) {
 				t.Errorf("Load() = %v, want a ConfigError naming the file and %q", err, tt.want)
 			}
 		})
-	}
-}
-
-func TestValidName(t *testing.T) {
-	tests := []struct {
-		name string
-		ok   bool
-	}{
-		{"default", true}, {"eu-tenant", true}, {"prod.2", true}, {"a_b", true},
-		{"", false}, {"Prod", false}, {"-x", false}, {"a/b", false}, {"a#b", false}, {strings.Repeat("a", 64), false},
-	}
-	for _, tt := range tests {
-		if err := ValidName(tt.name); (err == nil) != tt.ok {
-			t.Errorf("ValidName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
-		}
 	}
 }
