@@ -59,6 +59,19 @@ const (
 	StoreFile StoreKind = "file"
 )
 
+// Describe says where a store of kind k keeps secrets, to complete a
+// sentence ("… is kept in your OS keyring"), so that no sentence about
+// storage names another store than the one in use.
+func (k StoreKind) Describe() string {
+	switch k {
+	case StoreKeyring:
+		return "your OS keyring"
+	case StoreFile:
+		return "an age-encrypted file"
+	}
+	return "the " + string(k) + " store"
+}
+
 // ParseStoreKind parses a --store value.
 func ParseStoreKind(s string) (StoreKind, error) {
 	switch StoreKind(s) {
@@ -85,4 +98,25 @@ type Store interface {
 	Delete(ctx context.Context, k Key) error
 	// Location tells an admin where the secret for k lives.
 	Location(k Key) string
+}
+
+// PresenceStore is a Store that can tell whether a credential is there
+// without reading the secret: no passphrase, no unlock prompt.
+type PresenceStore interface {
+	Store
+	// Present returns nil when a credential is stored under k,
+	// ErrNotFound when none is, or why it cannot be used (ErrCorrupt, a
+	// *KeyError).
+	Present(ctx context.Context, k Key) error
+}
+
+// Present reports whether s holds a credential under k, as
+// PresenceStore.Present does: without decrypting it when s can, by
+// loading it otherwise.
+func Present(ctx context.Context, s Store, k Key) error {
+	if p, ok := s.(PresenceStore); ok {
+		return p.Present(ctx, k)
+	}
+	_, err := s.Load(ctx, k)
+	return err
 }

@@ -117,7 +117,7 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 			if err != nil {
 				return providers.SetupResult{}, err
 			}
-			fmt.Fprintln(out, "tether generated a key pair; the private key will be stored with the connection.")
+			fmt.Fprintln(out, "tether generated a key pair; the private key will be kept in "+mgr.StoreKind.Describe()+".")
 			for _, a := range g.Show {
 				fmt.Fprintf(out, "%s:\n%s\n", a.Label, strings.TrimRight(a.Text, "\n"))
 			}

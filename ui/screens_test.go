@@ -275,3 +275,25 @@ func TestSetupAuth0PrivateKeyJWT(t *testing.T) {
 		t.Errorf("connections = %+v", conns)
 	}
 }
+
+// TestStorageSentencesNameTheStoreInUse: with the encrypted file store,
+// nothing says the secret goes to the keyring.
+func TestStorageSentencesNameTheStoreInUse(t *testing.T) {
+	deps, _ := testDeps(t) // StoreKind file
+	deps.Defaults = nil
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "down", "enter")
+	d.wantScreen("Register your public key")
+	d.key("pgdown")
+	d.wantScreen("its private key is kept in an age-encrypted file.")
+	deps2, _ := testDeps(t) // a config dir of its own: no draft to resume
+	deps2.Defaults = nil
+	d2 := newDriver(t, deps2, Options{Setup: "auth0"})
+	d2.key("enter", "enter")
+	d2.wantScreen("Copy the Domain, Client ID and Client Secret")
+	for _, v := range []string{d.view(), d2.view()} {
+		if strings.Contains(strings.ToLower(v), "keyring") {
+			t.Errorf("with the file store, a screen mentions the keyring:\n%s", v)
+		}
+	}
+}

@@ -658,7 +658,7 @@ func (m *setupModel) consoleView() string {
 		if !ok {
 			continue
 		}
-		b.WriteString("\n" + s.Bold.Render("tether generated a key pair; its private key stays in your keyring.") + "\n")
+		b.WriteString("\n" + s.Bold.Render("tether generated a key pair; its private key is kept in "+m.c.Deps.Manager.StoreKind.Describe()+".") + "\n")
 		for _, a := range g.Show {
 			b.WriteString(a.Label + ":\n" + s.Dim.Render(strings.TrimRight(a.Text, "\n")) + "\n")
 		}

@@ -97,7 +97,9 @@ func (a *app) storeKind() (flows.StoreKind, error) {
 	return k, nil
 }
 
-func (a *app) keyringNotice(msg string) {
+// notice tells the admin something on the side: in the TUI while it owns
+// the terminal, else on stderr.
+func (a *app) notice(msg string) {
 	a.mu.Lock()
 	notify := a.notify
 	a.mu.Unlock()
@@ -125,7 +127,7 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 	switch {
 	case a.sandbox:
 		kr := flows.NewKeyringStore("tether-sandbox")
-		kr.Timeout, kr.OnWait, kr.Lock = 5*time.Second, a.keyringNotice, keyringLock
+		kr.Timeout, kr.OnWait, kr.Lock = 5*time.Second, a.notice, keyringLock
 		file := func() (flows.Store, error) {
 			return flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), filepath.Join(dir, "age-identity.txt"))
 		}
@@ -139,21 +141,25 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 		}
 	case kind == flows.StoreKeyring:
 		kr := flows.NewKeyringStore("tether")
-		kr.OnWait, kr.Lock = a.keyringNotice, keyringLock
+		kr.OnWait, kr.Lock = a.notice, keyringLock
 		s = kr
 	default:
+		var fs *flows.FileStore
 		if pass := os.Getenv("TETHER_PASSPHRASE"); pass != "" {
-			s, err = flows.OpenFileStoreWithPassphrase(filepath.Join(dir, "credentials"), pass)
+			fs, err = flows.OpenFileStoreWithPassphrase(filepath.Join(dir, "credentials"), pass)
 		} else {
 			id := os.Getenv("TETHER_AGE_IDENTITY")
 			if id == "" {
 				id = filepath.Join(dir, "age-identity.txt")
 			}
-			s, err = flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), id)
+			fs, err = flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), id)
 		}
 		if err != nil {
 			return nil, err
 		}
+		// The key is made with the first credential; say where it is.
+		fs.OnNewKey = a.notice
+		s = fs
 	}
 	if a.stores == nil {
 		a.stores = map[flows.StoreKind]flows.Store{}

@@ -326,7 +326,11 @@ func generateInput(a *app, in providers.Input) (string, error) {
 		return "", err
 	}
 	w := a.ios.Stderr()
-	fmt.Fprintln(w, "tether generated a key pair; the private key will be stored with the connection.")
+	kind, err := a.storeKind()
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintln(w, "tether generated a key pair; the private key will be kept in "+kind.Describe()+".")
 	for _, art := range g.Show {
 		fmt.Fprintf(w, "%s:\n%s\n", art.Label, strings.TrimRight(art.Text, "\n"))
 	}

@@ -111,13 +111,14 @@ func lastVerified(c providers.Connection, now time.Time) string {
 	return "! no verdict, " + ago
 }
 
-// credentialState says where the secret is and whether it is there.
+// credentialState says where the secret is and whether it is there,
+// without reading it where the store can tell (no passphrase needed).
 func credentialState(ctx context.Context, a *app, c providers.Connection) string {
 	store, err := a.store(c.Store)
 	if err != nil {
 		return string(c.Store) + ": unavailable"
 	}
-	_, err = store.Load(ctx, c.Key())
+	err = flows.Present(ctx, store, c.Key())
 	switch {
 	case err == nil:
 		return string(c.Store) + ": present"
@@ -125,6 +126,8 @@ func credentialState(ctx context.Context, a *app, c providers.Connection) string
 		return string(c.Store) + ": missing"
 	case errors.Is(err, flows.ErrCorrupt):
 		return string(c.Store) + ": damaged"
+	case errors.Is(err, flows.ErrWrongKey):
+		return string(c.Store) + ": another key"
 	}
 	return string(c.Store) + ": unavailable"
 }
