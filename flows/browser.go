@@ -63,17 +63,13 @@ func (c Client) BrowserSignIn(ctx context.Context, in Interaction) (*oauth2.Toke
 		if code == "" {
 			return errors.New("the redirect carried neither a code nor an error")
 		}
-		xopts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
-		ap, err := c.assertionParams()
+		// The code exchange (RFC 6749 §4.1.3, RFC 7636 §4.5) goes through
+		// token, which authenticates the client as every other token
+		// request does; x/oauth2's Exchange would add its own.
+		t, err := c.token(ctx, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {lb.redirectURI}, "code_verifier": {verifier}})
 		if err != nil {
 			return err
-		}
-		for k, v := range ap {
-			xopts = append(xopts, oauth2.SetAuthURLParam(k, v[0]))
-		}
-		t, err := cfg.Exchange(c.ctx(ctx), code, xopts...)
-		if err != nil {
-			return c.tokenError(c.Endpoints.TokenURL, err, code, verifier)
 		}
 		tok = t
 		return nil

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,34 +22,39 @@ import (
 // whole request, secrets included. It hands out canary codes.
 type echoServer struct {
 	*httptest.Server
-	code   string // "error" of the token endpoint's answer
-	json   bool   // answer JSON, or plain text
-	mu     sync.Mutex
-	bodies []string
+	code string // "error" of the token endpoint's answer
+	json bool   // answer JSON, or plain text
+	// refuseDevice makes the device endpoint echo too, instead of
+	// handing out a device code.
+	refuseDevice bool
+	mu           sync.Mutex
+	bodies       []string
+	proofs       []string // the DPoP headers received
 }
 
 func newEchoServer(t *testing.T, code string, asJSON bool) *echoServer {
 	e := &echoServer{code: code, json: asJSON}
 	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/device":
+		switch {
+		case r.URL.Path == "/device" && !e.refuseDevice:
 			w.Header().Set("Content-Type", "application/json")
 			_ = json.NewEncoder(w).Encode(map[string]any{"device_code": "DEVICE-" + canary, "user_code": "ABCD-EFGH",
 				"verification_uri": e.URL + "/verify", "expires_in": 60, "interval": 1})
 			return
-		case "/authorize":
+		case r.URL.Path == "/authorize":
 			q := r.URL.Query()
 			http.Redirect(w, r, q.Get("redirect_uri")+"?state="+q.Get("state")+"&code=CODE-"+canary, http.StatusFound)
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
-		echo := string(body) + " " + r.Header.Get("Authorization")
+		echo := string(body) + " " + r.Header.Get("Authorization") + " " + r.Header.Get("DPoP")
 		if a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Basic "); ok {
 			dec, _ := base64.StdEncoding.DecodeString(a)
 			echo += " " + string(dec)
 		}
 		e.mu.Lock()
 		e.bodies = append(e.bodies, string(body))
+		e.proofs = append(e.proofs, r.Header.Get("DPoP"))
 		e.mu.Unlock()
 		if e.json {
 			w.Header().Set("Content-Type", "application/json")
@@ -72,18 +79,26 @@ func (e *echoServer) client() Client {
 }
 
 // verifiers returns the PKCE verifiers the server received.
-func (e *echoServer) verifiers() []string {
+func (e *echoServer) verifiers() []string { return e.received("code_verifier") }
+
+// received returns the values of a form parameter the server received.
+func (e *echoServer) received(param string) []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []string
 	for _, b := range e.bodies {
-		for _, kv := range strings.Split(b, "&") {
-			if v, ok := strings.CutPrefix(kv, "code_verifier="); ok {
-				out = append(out, v)
-			}
+		if v, err := url.ParseQuery(b); err == nil {
+			out = append(out, v[param]...)
 		}
 	}
 	return out
+}
+
+// receivedProofs returns the DPoP proofs the server received.
+func (e *echoServer) receivedProofs() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(e.proofs), func(p string) bool { return p == "" })
 }
 
 func assertNoCanary(t *testing.T, what, s string, extra ...string) {

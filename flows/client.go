@@ -10,18 +10,21 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // Client is an OAuth 2.0 client registered with a standards-following
-// authorization server, and the verbs that sign it in: DeviceSignIn (RFC
-// 8628), BrowserSignIn (RFC 6749 §4.1 with PKCE, RFC 7636, on a loopback
-// redirect, RFC 8252), ClientCredentialsToken, and TokenSource, which keeps a
-// stored token fresh. Like oauth2.Config it is a plain value: fill in the
-// fields and call a verb.
+// authorization server, and the verbs that sign it in, one per grant:
+// DeviceSignIn (RFC 8628), BrowserSignIn (RFC 6749 §4.1 with PKCE, RFC
+// 7636, on a loopback redirect, RFC 8252), ClientCredentialsToken (RFC
+// 6749 §4.4), JWTBearerToken (RFC 7523 §2.1), and TokenSource, which
+// keeps a stored token fresh (RFC 6749 §6). With DPoP set, each binds its
+// tokens to a key (RFC 9449). Like oauth2.Config it is a plain value:
+// fill in the fields and call a verb.
 //
 // The client is public when it has neither ClientSecret nor Assertion; it
-// then identifies itself with client_id alone.
+// then identifies itself with client_id alone. A confidential client
+// authenticates the same way at every endpoint it calls: the token
+// endpoint and the device authorization endpoint (RFC 8628 §3.1).
 type Client struct {
 	Endpoints Endpoints
 	ClientID  string
@@ -34,7 +37,8 @@ type Client struct {
 	// defaults to the token endpoint URL (OpenID Connect Core §9).
 	Assertion *Assertion
 	Scopes    []string
-	// AuthStyle says how a client secret is sent to the token endpoint.
+	// AuthStyle says how a client secret is sent to the token endpoint
+	// and the device authorization endpoint.
 	// The zero value picks for you: HTTP Basic (client_secret_basic, which
 	// every server must support, RFC 6749 §2.3.1) unless the server lists
 	// only client_secret_post among Endpoints.TokenAuthMethods. x/oauth2's
@@ -42,8 +46,19 @@ type Client struct {
 	// other way, which would spend a single-use code or trip slow_down.
 	AuthStyle oauth2.AuthStyle
 	// AuthParams are extra parameters of the authorization request, such
-	// as access_type=offline or prompt=consent.
+	// as access_type=offline or prompt=consent, and of the device
+	// authorization request (RFC 8628 §3.1), such as Auth0's audience.
 	AuthParams url.Values
+	// TokenParams are extra parameters of every token request, such as
+	// Auth0's audience. They may not set a parameter the grant or the
+	// client authentication sets.
+	TokenParams url.Values
+	// DPoP, when set, binds the tokens to its key (RFC 9449): every token
+	// request carries a fresh proof, and a server's demand for a nonce
+	// (use_dpop_nonce) is met by retrying once with it. A server that
+	// binds the token answers token_type "DPoP"; present it with
+	// DPoP.Authorizer.
+	DPoP *DPoP
 	// Loopback is where BrowserSignIn receives the redirect.
 	Loopback Loopback
 	// HTTPClient makes the requests; nil means http.DefaultClient.
@@ -87,14 +102,6 @@ func (c Clock) sleep(ctx context.Context, d time.Duration) error {
 // endpoint).
 var ErrUnsupported = errors.New("the authorization server does not support this sign-in")
 
-// ctx carries the client's HTTP client to x/oauth2.
-func (c Client) ctx(ctx context.Context) context.Context {
-	if c.HTTPClient != nil {
-		return context.WithValue(ctx, oauth2.HTTPClient, c.HTTPClient)
-	}
-	return ctx
-}
-
 func (c Client) authStyle() oauth2.AuthStyle {
 	switch {
 	case c.AuthStyle != oauth2.AuthStyleAutoDetect:
@@ -111,112 +118,22 @@ func (c Client) authStyle() oauth2.AuthStyle {
 	return oauth2.AuthStyleInHeader
 }
 
-// config is the x/oauth2 view of the client, redirecting to redirectURI.
+// config is the x/oauth2 view of the client for its authorization
+// requests, redirecting to redirectURI. Token requests go through token.
 func (c Client) config(redirectURI string) *oauth2.Config {
-	secret := c.ClientSecret
-	if c.Assertion != nil {
-		secret = ""
-	}
 	return &oauth2.Config{
-		ClientID:     c.ClientID,
-		ClientSecret: secret,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:       c.Endpoints.AuthorizationURL,
-			DeviceAuthURL: c.Endpoints.DeviceAuthorizationURL,
-			TokenURL:      c.Endpoints.TokenURL,
-			AuthStyle:     c.authStyle(),
-		},
+		ClientID:    c.ClientID,
+		Endpoint:    oauth2.Endpoint{AuthURL: c.Endpoints.AuthorizationURL, TokenURL: c.Endpoints.TokenURL},
 		RedirectURL: redirectURI,
 		Scopes:      c.Scopes,
 	}
 }
 
-// assertionParams signs a fresh client assertion, when the client uses
-// one, as the two token request parameters of RFC 7523 §2.2.
-func (c Client) assertionParams() (url.Values, error) {
-	if c.Assertion == nil {
-		return nil, nil
-	}
-	a := *c.Assertion
-	if a.Audience == "" {
-		a.Audience = c.Endpoints.TokenURL
-	}
-	jwt, err := a.Sign(c.ClientID)
-	if err != nil {
-		return nil, err
-	}
-	return url.Values{"client_assertion_type": {AssertionType}, "client_assertion": {jwt}}, nil
-}
-
-// token sends one token request (RFC 6749 §3.2) for the grant described
-// by params, authenticated as the client, and maps a refusal to a
-// *TokenError in which no secret of the request appears.
-//
-// It rides on clientcredentials.Config, whose EndpointParams may replace
-// grant_type ("to allow interoperability", clientcredentials.go): x/oauth2
-// exports no other way to send a single token request for an arbitrary
-// grant with its client authentication and response parsing.
-// Config.Exchange always adds a code parameter, and
-// Config.DeviceAccessToken runs its own polling loop (see DeviceSignIn).
-func (c Client) token(ctx context.Context, params url.Values) (*oauth2.Token, error) {
-	cfg := clientcredentials.Config{
-		ClientID:       c.ClientID,
-		ClientSecret:   c.ClientSecret,
-		TokenURL:       c.Endpoints.TokenURL,
-		EndpointParams: url.Values{},
-		AuthStyle:      c.authStyle(),
-	}
-	for k, v := range params {
-		cfg.EndpointParams[k] = v
-	}
-	ap, err := c.assertionParams()
-	if err != nil {
-		return nil, err
-	}
-	if ap != nil {
-		cfg.ClientSecret = ""
-		for k, v := range ap {
-			cfg.EndpointParams[k] = v
-		}
-	}
-	tok, err := cfg.Token(c.ctx(ctx))
-	if err != nil {
-		var secrets []string
-		for _, k := range secretParams {
-			secrets = append(secrets, params[k]...)
-		}
-		return nil, c.tokenError(c.Endpoints.TokenURL, err, secrets...)
-	}
-	return tok, nil
-}
-
-// secretParams are the token request parameters that carry a secret.
-var secretParams = []string{"code", "code_verifier", "device_code", "refresh_token", "client_assertion"}
-
-// tokenError maps an x/oauth2 error like tokenError does, and also keeps
-// the other secrets of the request (a code, a verifier, a device code, a
-// refresh token) out of the description, should a server echo them.
-func (c Client) tokenError(endpoint string, err error, secrets ...string) error {
-	err = tokenError(endpoint, err, c.ClientSecret)
-	var te *TokenError
-	if errors.As(err, &te) {
-		te.Description = redact(te.Description, secrets...)
-	}
-	return err
-}
-
-// redact replaces every secret of at least 4 characters in s.
-func redact(s string, secrets ...string) string {
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, redacted)
-		}
-	}
-	return s
-}
-
 // ClientCredentialsToken requests a token for the client itself (RFC 6749
-// §4.4), authenticated with its secret or its assertion.
+// §4.4), authenticated with its secret (RFC 6749 §2.3.1) or its assertion
+// (RFC 7523 §2.2), with Scopes as the scope and TokenParams added. A
+// refusal is a *TokenError; a failure to reach the server a
+// *NetworkError.
 func (c Client) ClientCredentialsToken(ctx context.Context) (*oauth2.Token, error) {
 	if err := c.Endpoints.Validate(); err != nil {
 		return nil, err

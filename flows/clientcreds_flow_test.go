@@ -2,6 +2,12 @@ package flows
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tetherdev/tether/flows/oauthtest"
@@ -77,5 +83,59 @@ func TestAuthStyle(t *testing.T) {
 		if got := tc.c.authStyle(); got != tc.want {
 			t.Errorf("authStyle(%+v) = %v, want %v", tc.c, got, tc.want)
 		}
+	}
+}
+
+// TestTokenParams: extra token request parameters are sent, and may not
+// replace what the grant or the client authentication sets.
+func TestTokenParams(t *testing.T) {
+	var got url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got = r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"at","token_type":"Bearer","expires_in":60}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := Client{Endpoints: Endpoints{TokenURL: srv.URL + "/oauth/token"}, ClientID: "client", ClientSecret: secretValue,
+		AuthStyle: oauth2.AuthStyleInParams, TokenParams: url.Values{"audience": {"https://acme.us.auth0.com/api/v2/"}}}
+	if _, err := c.ClientCredentialsToken(bounded(t)); err != nil {
+		t.Fatal(err)
+	}
+	want := url.Values{"grant_type": {"client_credentials"}, "client_id": {"client"}, "client_secret": {secretValue},
+		"audience": {"https://acme.us.auth0.com/api/v2/"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the token request sent %v, want %v", got, want)
+	}
+	for _, k := range []string{"grant_type", "client_secret", "client_id"} {
+		c.TokenParams = url.Values{k: {"x"}}
+		if _, err := c.ClientCredentialsToken(bounded(t)); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("TokenParams setting %s: %v, want a refusal", k, err)
+		}
+	}
+}
+
+// TestDeviceAuthorizationParams: AuthParams go to the device
+// authorization request (Auth0's audience), and may not replace the
+// client's own.
+func TestDeviceAuthorizationParams(t *testing.T) {
+	got := make(chan url.Values, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		got <- r.PostForm
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":"invalid_scope"}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := Client{Endpoints: Endpoints{TokenURL: srv.URL + "/token", DeviceAuthorizationURL: srv.URL + "/device"}, ClientID: "client",
+		Scopes: []string{"openid", "offline_access"}, AuthParams: url.Values{"audience": {"https://api.example.com"}}}
+	_, _ = c.DeviceSignIn(bounded(t), Interaction{})
+	want := url.Values{"client_id": {"client"}, "scope": {"openid offline_access"}, "audience": {"https://api.example.com"}}
+	if sent := <-got; !reflect.DeepEqual(sent, want) {
+		t.Errorf("the device authorization request sent %v, want %v", sent, want)
+	}
+	c.AuthParams = url.Values{"client_id": {"other"}}
+	if _, err := c.DeviceSignIn(bounded(t), Interaction{}); err == nil || !strings.Contains(err.Error(), "client_id") {
+		t.Errorf("AuthParams setting client_id: %v, want a refusal", err)
 	}
 }

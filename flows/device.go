@@ -60,8 +60,10 @@ func padded(interval time.Duration, margin float64) time.Duration {
 // function (deviceauth.go: "ticker := time.NewTicker(...)"), so it cannot
 // run on an injected clock, adds no margin for clock drift, reports
 // nothing between polls, and returns access_denied and expired_token as
-// bare *oauth2.RetrieveError. The device code request itself is
-// x/oauth2's Config.DeviceAuth.
+// bare *oauth2.RetrieveError. Nor does it use Config.DeviceAuth, which
+// cannot authenticate a confidential client (see deviceAuthorization). A
+// refusal of the device authorization endpoint is a *TokenError that
+// names it.
 func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token, error) {
 	ep := c.Endpoints.DeviceAuthorizationURL
 	if ep == "" {
@@ -71,9 +73,9 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 		return nil, err
 	}
 	in.Events.Emit(Progress{Message: "requesting a device code from " + hostOf(ep)})
-	da, err := c.config("").DeviceAuth(c.ctx(ctx))
+	da, err := c.deviceAuthorization(ctx)
 	if err != nil {
-		return nil, c.tokenError(ep, err)
+		return nil, err
 	}
 	switch {
 	case da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "":
@@ -86,17 +88,15 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 		complete = ""
 	}
 
-	now := c.Clock.now()
 	// expires_in is required (RFC 8628 §3.2); a server that leaves it out
 	// still gets a bound, so that polling never goes on forever.
-	deadline := now.Add(defaultDeviceLifetime)
-	if !da.Expiry.IsZero() {
-		// x/oauth2 dates the expiry on the real clock; keep the duration.
-		deadline = now.Add(time.Until(da.Expiry).Round(time.Second))
+	deadline := c.Clock.now().Add(defaultDeviceLifetime)
+	if life := seconds(da.ExpiresIn); life > 0 {
+		deadline = c.Clock.now().Add(life)
 	}
 	interval := defaultInterval
-	if da.Interval > 0 && da.Interval < 3600 {
-		interval = time.Duration(da.Interval) * time.Second
+	if iv := seconds(da.Interval); iv > 0 && iv < time.Hour {
+		interval = max(iv.Round(time.Second), time.Second)
 	}
 	in.Events.Emit(DeviceCode{
 		UserCode:                da.UserCode,
@@ -110,6 +110,8 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 		if complete != "" {
 			page = complete
 		}
+		// The code and the page are on screen already: a browser that
+		// fails after it started changes nothing the admin must do.
 		openBrowser(in.Events, in.Browser, page)
 	}
 
@@ -173,17 +175,24 @@ func hostOf(raw string) string {
 	return raw
 }
 
-// openBrowser opens u with op and reports the outcome; it reports whether
-// a browser opened.
-func openBrowser(ev Events, op Opener, u string) bool {
+// openBrowser opens u with op and reports the outcome: whether a browser
+// opened, and, for a Starter, the channel of its later failure (nil
+// otherwise).
+func openBrowser(ev Events, op Opener, u string) (opened bool, failed <-chan error) {
 	if op == nil {
 		ev.Emit(BrowserUnavailable{URL: u, Reason: "no browser may be opened here"})
-		return false
+		return false, nil
 	}
-	if err := op.Open(u); err != nil {
+	var err error
+	if st, ok := op.(Starter); ok {
+		failed, err = st.Start(u)
+	} else {
+		err = op.Open(u)
+	}
+	if err != nil {
 		ev.Emit(BrowserUnavailable{URL: u, Reason: err.Error()})
-		return false
+		return false, nil
 	}
 	ev.Emit(BrowserOpened{URL: u})
-	return true
+	return true, failed
 }

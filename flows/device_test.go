@@ -259,7 +259,7 @@ func TestDeviceSignInErrors(t *testing.T) {
 	}{
 		{"no client_id", func(c *Client) { c.ClientID = "" }, 400, "invalid_request"},
 		{"unknown client", func(c *Client) { c.ClientID = "nobody" }, 401, "invalid_client"},
-		{"wrong secret on the poll", func(c *Client) { c.ClientID, c.ClientSecret = confidential, "wrong-secret" }, 401, "invalid_client"},
+		{"wrong secret", func(c *Client) { c.ClientID, c.ClientSecret = confidential, "wrong-secret" }, 401, "invalid_client"},
 		{"scope not allowed", func(c *Client) { c.ClientID, c.ClientSecret, c.Scopes = confidential, secretValue, []string{"admin"} }, 400, "invalid_scope"},
 		{"confidential client without its secret", func(c *Client) { c.ClientID, c.ClientSecret = confidential, "" }, 401, "invalid_client"},
 	} {
@@ -276,6 +276,11 @@ func TestDeviceSignInErrors(t *testing.T) {
 			var te *TokenError
 			if !errors.As(err, &te) || te.Status != tc.status || te.Code != tc.code {
 				t.Fatalf("DeviceSignIn() = %v, want %d %s", err, tc.status, tc.code)
+			}
+			// Each of these is refused before any poll, by the device
+			// authorization endpoint, and the error says so.
+			if te.Endpoint != EndpointDeviceAuthorization || !strings.HasPrefix(err.Error(), "the device authorization endpoint answered") {
+				t.Errorf("DeviceSignIn() = %q (endpoint %q), want it to name the device authorization endpoint", err, te.Endpoint)
 			}
 		})
 	}

@@ -1,8 +1,11 @@
 // Package flows is tether's provider-agnostic credential machinery: the
-// sign-in grants, built on golang.org/x/oauth2 (OIDC/RFC 8414 discovery,
-// the device flow, browser consent with PKCE on a loopback redirect or a
-// pasted one, Microsoft admin consent, client credentials with a secret
-// or a private_key_jwt assertion, and refresh), the browser opener, key
+// sign-in grants, one verb of Client each, built on golang.org/x/oauth2
+// (OIDC/RFC 8414 discovery, the device flow, browser consent with PKCE on
+// a loopback redirect or a pasted one, Microsoft admin consent, client
+// credentials with a secret or a private_key_jwt assertion, with or
+// without a certificate thumbprint, the JWT bearer grant, and refresh),
+// DPoP-bound tokens and the proofs that present them, the redaction of
+// secrets from whatever a server sends back, the browser opener, key
 // generation for private_key_jwt, the progress events the sign-ins emit,
 // the secret type that never prints itself, the credential stores (OS
 // keyring, age-encrypted file), and the atomic writes and file locks that

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,4 +206,102 @@ func ExampleSystemBrowser() {
 	fmt.Println(op.Open("https://login.example.com/device"))
 	// Output:
 	// no browser can be opened here: this is an SSH session, so a browser would open on the remote machine instead of yours
+}
+
+// A Google service account with domain-wide delegation gets a token for
+// an admin of the domain: no client authentication, the scopes in the
+// assertion (RFC 7523 §2.1).
+func ExampleClient_JWTBearerToken() {
+	key, err := flows.GenerateKey() // in real use: the private_key of the service account's JSON key
+	if err != nil {
+		log.Fatal(err)
+	}
+	const (
+		account = "wizard@my-project.iam.gserviceaccount.com"
+		scope   = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+	)
+	srv := oauthtest.Start(oauthtest.Options{BearerIssuers: []oauthtest.BearerIssuer{{
+		ID: account, Keys: map[string]crypto.PublicKey{"key-1": key.Public()},
+		Subjects: []string{"admin@example.com"}, Scopes: []string{scope},
+	}}})
+	defer srv.Close()
+
+	c := flows.Client{Endpoints: flows.Endpoints{TokenURL: srv.URL + "/token"}} // https://oauth2.googleapis.com/token
+	tok, err := c.JWTBearerToken(context.Background(), flows.BearerAssertion{
+		Key:     key,
+		KeyID:   "key-1", // the JSON key's private_key_id
+		Issuer:  account,
+		Subject: "admin@example.com",
+		Scopes:  []string{scope},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	g, _ := srv.Lookup(tok.AccessToken)
+	fmt.Println(tok.TokenType, g.Subject, g.Scopes)
+
+	// A scope the domain did not delegate refuses the whole request.
+	_, err = c.JWTBearerToken(context.Background(), flows.BearerAssertion{
+		Key: key, KeyID: "key-1", Issuer: account, Subject: "admin@example.com",
+		Scopes: []string{scope, "https://www.googleapis.com/auth/admin.directory.group"},
+	})
+	var te *flows.TokenError
+	fmt.Println(errors.As(err, &te), te.Status, te.Code)
+	// Output:
+	// Bearer admin@example.com [https://www.googleapis.com/auth/admin.directory.user.readonly]
+	// true 401 unauthorized_client
+}
+
+// Okta with DPoP: the token request carries a proof (and meets the
+// server's nonce demand by itself), the token is bound to the key, and
+// each API request gets a fresh proof; Observe asks for the retry a new
+// nonce needs.
+func ExampleDPoP() {
+	key, err := flows.GenerateKey() // the service app's private_key_jwt key
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := oauthtest.Start(oauthtest.Options{DPoPNonce: true, Clients: []oauthtest.Client{
+		{ID: "0oa-service-app", PublicKeys: []crypto.PublicKey{key.Public()}, DPoP: true},
+	}})
+	defer srv.Close()
+	d, err := flows.GenerateDPoP(nil) // a second key, for the proofs
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := flows.Client{
+		Endpoints: flows.Endpoints{TokenURL: srv.URL + "/token"}, // https://{org}.okta.com/oauth2/v1/token
+		ClientID:  "0oa-service-app",
+		Assertion: &flows.Assertion{Key: key},
+		DPoP:      d,
+	}
+	tok, err := c.ClientCredentialsToken(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	g, _ := srv.Lookup(tok.AccessToken)
+	fmt.Println(tok.TokenType, g.JKT == d.Thumbprint())
+
+	srv.RotateDPoPNonce()
+	srv.RotateDPoPNonce() // the nonce tether knows is stale now
+	authorize := d.Authorizer(tok.AccessToken)
+	for attempt := 1; ; attempt++ {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/userinfo", nil)
+		if err := authorize(req); err != nil {
+			log.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+		fmt.Println(attempt, resp.StatusCode)
+		if !d.Observe(resp) {
+			break
+		}
+	}
+	// Output:
+	// DPoP true
+	// 1 401
+	// 2 200
 }

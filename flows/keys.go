@@ -2,6 +2,7 @@ package flows
 
 import (
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -110,4 +112,69 @@ func PublicKeyPEM(key crypto.Signer) (string, error) {
 		return "", fmt.Errorf("encoding the public key: %w", err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
+// ParsePrivateKeyPEM parses an RSA or ECDSA private key in PEM (PKCS #8,
+// PKCS #1 or SEC 1). Errors never quote the input.
+func ParsePrivateKeyPEM(data string) (crypto.Signer, error) {
+	block, _ := pem.Decode([]byte(unflattenPEM(strings.TrimSpace(data))))
+	if block == nil {
+		return nil, pemProblem(unflattenPEM(strings.TrimSpace(data)), "the private key", "-----BEGIN PRIVATE KEY-----")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		if s, ok := k.(crypto.Signer); ok {
+			switch s.(type) {
+			case *rsa.PrivateKey, *ecdsa.PrivateKey:
+				return s, nil
+			}
+		}
+		return nil, errors.New("the private key is neither RSA nor ECDSA")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("the %q PEM block is not a PKCS #8, PKCS #1 or SEC 1 private key", block.Type)
+}
+
+// ParseCertificatePEM parses one X.509 certificate in PEM, as
+// SelfSignedCertificate writes it, for Assertion.Certificate.
+func ParseCertificatePEM(data string) (*x509.Certificate, error) {
+	block, _ := pem.Decode([]byte(unflattenPEM(strings.TrimSpace(data))))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, errors.New("not a PEM certificate: expect a block starting with -----BEGIN CERTIFICATE-----")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("the certificate does not parse: %w", err)
+	}
+	return cert, nil
+}
+
+// unflattenPEM restores a PEM block whose line breaks became spaces (a
+// key pasted into a single-line field), leaving anything else as it is.
+func unflattenPEM(s string) string {
+	if strings.Contains(s, "\n") || !strings.HasPrefix(s, "-----BEGIN ") {
+		return s
+	}
+	head, rest, ok := strings.Cut(s[len("-----BEGIN "):], "-----")
+	if !ok {
+		return s
+	}
+	end := "-----END " + head + "-----"
+	body, _, ok := strings.Cut(rest, end)
+	if !ok {
+		return s
+	}
+	body = strings.Join(strings.Fields(body), "")
+	var b strings.Builder
+	b.WriteString("-----BEGIN " + head + "-----\n")
+	for len(body) > 64 {
+		b.WriteString(body[:64] + "\n")
+		body = body[64:]
+	}
+	b.WriteString(body + "\n" + end + "\n")
+	return b.String()
 }

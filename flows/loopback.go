@@ -240,9 +240,10 @@ func (s *loopbackServer) await(ctx context.Context, in Interaction, clock Clock,
 	authURL, state string, accept func(context.Context, url.Values) error) error {
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errLoopbackTimeout)
 	defer cancel()
-	opened := openBrowser(in.Events, in.Browser, authURL)
+	opened, browserFailed := openBrowser(in.Events, in.Browser, authURL)
+	expires := clock.now().Add(timeout)
 	in.Events.Emit(AwaitingRedirect{URL: authURL, RedirectURI: s.redirectURI,
-		Paste: !opened && in.Paste != nil, ExpiresAt: clock.now().Add(timeout)})
+		Paste: !opened && in.Paste != nil, ExpiresAt: expires})
 
 	paste := in.Paste
 	var (
@@ -270,6 +271,15 @@ func (s *loopbackServer) await(ctx context.Context, in Interaction, clock Clock,
 			}
 			pending.respond(page{ok: true, status: http.StatusOK, title: "Signed in", message: "tether received the sign-in."})
 			return nil
+		case err, ok := <-browserFailed:
+			// The browser started, then failed: the admin opens the page
+			// themselves, and may paste the redirect.
+			browserFailed = nil
+			if ok && result == nil {
+				in.Events.Emit(BrowserUnavailable{URL: authURL, Reason: err.Error()})
+				in.Events.Emit(AwaitingRedirect{URL: authURL, RedirectURI: s.redirectURI, Paste: in.Paste != nil, ExpiresAt: expires})
+			}
+			continue
 		case cb = <-s.calls:
 		case text, ok := <-paste:
 			if !ok {

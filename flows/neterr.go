@@ -1,12 +1,71 @@
 package flows
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 )
+
+// NetworkError means that a host could not be reached, or did not answer
+// over HTTPS as expected.
+type NetworkError struct {
+	Host   string
+	Reason string
+	// Proxy is the proxy the request went through (HTTPS_PROXY), as
+	// host:port without its credentials, when one is configured for Host.
+	Proxy string
+	Err   error
+}
+
+func (e *NetworkError) Error() string {
+	if e.Proxy != "" {
+		return fmt.Sprintf("cannot reach %s through the proxy %s: %s (the proxy may have refused or dropped the connection: check it, or list the host in NO_PROXY)", e.Host, e.Proxy, e.Reason)
+	}
+	return fmt.Sprintf("cannot reach %s: %s", e.Host, e.Reason)
+}
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// NetError describes a failed HTTP request to rawURL as a NetworkError,
+// or returns err unchanged when it is a cancellation.
+func NetError(rawURL string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !isTimeout(err) {
+		return err
+	}
+	host := rawURL
+	ne := &NetworkError{Reason: describeNetErr(err), Err: err}
+	if u, perr := url.Parse(rawURL); perr == nil && u.Host != "" {
+		host = u.Host
+		ne.Proxy = proxyFor(u)
+	}
+	ne.Host = host
+	var unknownAuth x509.UnknownAuthorityError
+	if ne.Proxy != "" && errors.As(err, &unknownAuth) {
+		// The proxy inspects TLS: it is the proxy's certificate.
+		ne.Reason = "the proxy presented a TLS certificate this machine does not trust (a TLS-inspecting proxy: add its CA to the system's trust store, or SSL_CERT_FILE)"
+	}
+	return ne
+}
+
+// proxyFor names the proxy the environment sets for u (HTTPS_PROXY,
+// HTTP_PROXY, NO_PROXY, as net/http reads them), without credentials.
+func proxyFor(u *url.URL) string {
+	p, err := http.ProxyFromEnvironment(&http.Request{URL: u})
+	if err != nil || p == nil {
+		return ""
+	}
+	return p.Host
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
 
 // describeNetErr says in a few words why a request failed.
 func describeNetErr(err error) string {

@@ -55,44 +55,76 @@ type NoBrowserError struct{ Reason string }
 
 func (e *NoBrowserError) Error() string { return "no browser can be opened here: " + e.Reason }
 
-// defaultOpenWait is how long an opener command may take to fail.
+// defaultOpenWait is how long PlatformOpener waits for the platform's
+// opener to fail.
 const defaultOpenWait = 2 * time.Second
+
+// A Starter is an Opener that returns as soon as the browser has started,
+// before it knows whether it works: a browser command may run in the
+// foreground until the admin closes it. failed receives one error if the
+// browser then fails, and is closed once it no longer can. The sign-ins
+// use Start when the Opener has it, and fall back to showing the URL
+// (and accepting a pasted redirect) on a failure.
+type Starter interface {
+	Opener
+	Start(url string) (failed <-chan error, err error)
+}
+
+var _ Starter = BrowserCommand{}
 
 // BrowserCommand opens URLs with the commands of a $BROWSER value, read
 // as Python's webbrowser module does: commands separated by the path list
 // separator (":" on Unix), tried in turn; in each, "%s" stands for the
 // URL, and without it the URL is the last argument; "%%" is a "%". A
 // command is split on spaces and run directly, never through a shell.
+//
+// A command that starts is the browser: Open and Start return at once,
+// without waiting for it to exit, and it is reaped in the background. If
+// it exits with an error, the next command is tried, in the background.
 type BrowserCommand struct {
 	Value string
-	// Wait is how long Open waits for a command to fail. A command still
-	// running then is taken to be the browser itself: it is left running
-	// and reaped in the background. 0 means 2 seconds.
-	Wait time.Duration
 }
 
-// Open runs the commands in turn until one starts without failing.
+// Open starts the commands in turn until one starts; a failure after that
+// is not reported (Start reports it).
 func (b BrowserCommand) Open(u string) error {
-	wait := b.Wait
-	if wait <= 0 {
-		wait = defaultOpenWait
-	}
-	var errs []error
+	_, err := b.Start(u)
+	return err
+}
+
+// Start starts the commands in turn until one starts, and returns without
+// waiting for it. failed receives an error when that command, and every
+// one after it, failed; it is closed once one exits successfully.
+func (b BrowserCommand) Start(u string) (<-chan error, error) {
+	var cmds [][]string
 	for _, line := range filepath.SplitList(b.Value) {
-		args := browserArgs(line, u)
-		if len(args) == 0 {
-			continue
+		if args := browserArgs(line, u); len(args) > 0 {
+			cmds = append(cmds, args)
 		}
-		err := startBrowser(args, wait)
-		if err == nil {
-			return nil
+	}
+	if len(cmds) == 0 {
+		return nil, errors.New("$BROWSER names no command")
+	}
+	p, errs := startFirst(cmds)
+	if p == nil {
+		return nil, fmt.Errorf("$BROWSER could not open the page: %w", errors.Join(errs...))
+	}
+	failed := make(chan error, 1)
+	go func() {
+		defer close(failed)
+		for p != nil {
+			err := p.wait()
+			if err == nil {
+				return
+			}
+			errs = append(errs, err)
+			var more []error
+			p, more = startFirst(p.rest)
+			errs = append(errs, more...)
 		}
-		errs = append(errs, err)
-	}
-	if len(errs) == 0 {
-		return errors.New("$BROWSER names no command")
-	}
-	return fmt.Errorf("$BROWSER could not open the page: %w", errors.Join(errs...))
+		failed <- fmt.Errorf("$BROWSER could not open the page: %w", errors.Join(errs...))
+	}()
+	return failed, nil
 }
 
 // browserArgs builds the command line of one $BROWSER entry.
@@ -113,31 +145,40 @@ func browserArgs(line, u string) []string {
 	return fields
 }
 
-// startBrowser starts args and gives it wait to fail; a process still
-// running then is reaped in the background.
-func startBrowser(args []string, wait time.Duration) error {
-	cmd := exec.Command(args[0], args[1:]...)
-	stderr := &capped{max: 512}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("%s: %w", args[0], err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			if msg := strings.TrimSpace(stderr.String()); msg != "" {
-				return fmt.Errorf("%s: %w: %s", args[0], err, msg)
-			}
-			return fmt.Errorf("%s: %w", args[0], err)
+// browserProc is a started browser command, and the commands after it.
+type browserProc struct {
+	name   string
+	cmd    *exec.Cmd
+	stderr *capped
+	rest   [][]string
+}
+
+// startFirst starts the first of cmds that starts.
+func startFirst(cmds [][]string) (*browserProc, []error) {
+	var errs []error
+	for i, args := range cmds {
+		cmd := exec.Command(args[0], args[1:]...)
+		stderr := &capped{max: 512}
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", args[0], err))
+			continue
 		}
-		return nil
-	case <-t.C:
+		return &browserProc{name: args[0], cmd: cmd, stderr: stderr, rest: cmds[i+1:]}, errs
+	}
+	return nil, errs
+}
+
+// wait waits for the command to exit, and describes its failure.
+func (p *browserProc) wait() error {
+	err := p.cmd.Wait()
+	if err == nil {
 		return nil
 	}
+	if msg := strings.TrimSpace(p.stderr.String()); msg != "" {
+		return fmt.Errorf("%s: %w: %s", p.name, err, msg)
+	}
+	return fmt.Errorf("%s: %w", p.name, err)
 }
 
 // capped keeps the first max bytes written to it.

@@ -5,9 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -78,17 +80,25 @@ func TestBrowserCommand(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "url")
 	writer := script(t, `printf '%s' "$1" > `+out)
 	const u = "http://127.0.0.1:1234/?state=s&x=1"
-	if err := (BrowserCommand{Value: writer}).Open(u); err != nil {
-		t.Fatalf("Open() = %v", err)
+	failed, err := (BrowserCommand{Value: writer}).Start(u)
+	if err != nil {
+		t.Fatalf("Start() = %v", err)
+	}
+	if err, ok := <-failed; ok {
+		t.Fatalf("a command that exits 0 failed: %v", err)
 	}
 	if got, _ := os.ReadFile(out); string(got) != u {
 		t.Errorf("the command got %q, want the URL as one argument", got)
 	}
 
+	// A command that fails after it started is reported on the channel.
 	failing := script(t, "echo 'no display' >&2; exit 3")
-	err := (BrowserCommand{Value: failing}).Open(u)
-	if err == nil || !strings.Contains(err.Error(), "no display") || !strings.Contains(err.Error(), "exit status 3") {
-		t.Errorf("Open(failing) = %v", err)
+	failed, err = (BrowserCommand{Value: failing}).Start(u)
+	if err != nil {
+		t.Fatalf("Start(failing) = %v, want it started", err)
+	}
+	if err, ok := <-failed; !ok || !strings.Contains(err.Error(), "no display") || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("Start(failing) reported %v, %v", err, ok)
 	}
 
 	// The first entry is missing, the second works.
@@ -98,14 +108,8 @@ func TestBrowserCommand(t *testing.T) {
 	if err := (BrowserCommand{Value: "/nonexistent/browser"}).Open(u); err == nil {
 		t.Error("Open(missing) succeeded")
 	}
-
-	// A browser that keeps running is left to run: Open does not wait.
-	start := time.Now()
-	if err := (BrowserCommand{Value: script(t, "sleep 2"), Wait: 20 * time.Millisecond}).Open(u); err != nil {
-		t.Errorf("Open(long-running) = %v", err)
-	}
-	if time.Since(start) > time.Second {
-		t.Error("Open waited for a long-running browser")
+	if err := (BrowserCommand{Value: " : "}).Open(u); err == nil {
+		t.Error("Open(no command) succeeded")
 	}
 }
 
@@ -114,5 +118,46 @@ func TestNoBrowser(t *testing.T) {
 	var nb *NoBrowserError
 	if !errors.As(err, &nb) || !strings.Contains(err.Error(), "no display") {
 		t.Errorf("Open() = %v", err)
+	}
+}
+
+// startedThenFailed is a Starter whose browser starts, then fails.
+type startedThenFailed struct{ failed chan error }
+
+func (s startedThenFailed) Open(string) error {
+	return errors.New("Open is not used when Start is there")
+}
+func (s startedThenFailed) Start(string) (<-chan error, error) {
+	return s.failed, nil
+}
+
+// TestBrowserSignInBrowserFailsLate: a browser that started and then
+// failed turns the wait into a paste: the admin sees the URL and may
+// paste the redirect.
+func TestBrowserSignInBrowserFailsLate(t *testing.T) {
+	srv, clk := startServer(t, oauthtest.Options{})
+	browser := startedThenFailed{failed: make(chan error, 1)}
+	paste := make(chan string)
+	rec := &recorder{}
+	rec.on = func(e Event) {
+		switch e := e.(type) {
+		case BrowserOpened:
+			browser.failed <- errors.New("w3m: exit status 1")
+		case AwaitingRedirect:
+			if e.Paste {
+				go func() { paste <- consent(t, e.URL, "approve") }()
+			}
+		}
+	}
+	in := Interaction{Events: rec.Events(), Browser: browser, Paste: paste}
+	if _, err := clientOf(srv, clk).BrowserSignIn(bounded(t), in); err != nil {
+		t.Fatalf("BrowserSignIn() = %v", err)
+	}
+	want := []string{"BrowserOpened", "AwaitingRedirect", "BrowserUnavailable", "AwaitingRedirect", "RedirectReceived", "Approved"}
+	if got := rec.kinds(); !slices.Equal(got, want) {
+		t.Errorf("events = %v, want %v", got, want)
+	}
+	if u := rec.find("BrowserUnavailable")[0].(BrowserUnavailable); !strings.Contains(u.Reason, "w3m") || u.URL == "" {
+		t.Errorf("BrowserUnavailable = %+v, want the URL and why", u)
 	}
 }

@@ -61,6 +61,8 @@ func (a Answer) String() string {
 	switch {
 	case a.Skipped != "":
 		s = a.Skipped
+	case a.Err != nil && a.Request == "":
+		s = a.Err.Error()
 	case a.Err != nil:
 		s = a.Request + " → " + a.Err.Error()
 	default:
@@ -142,9 +144,9 @@ type Prober struct {
 	// Authorize prepares each attempt (Bearer, SSWS, DPoP, an HMAC
 	// signature over the Date): it is called again on every retry.
 	Authorize func(*http.Request) error
-	// Retry, when set, sees every response first and may ask for one more
-	// attempt (a DPoP nonce challenge).
-	Retry func(*http.Response) bool
+	// Challenge, when set, sees every response first and may ask for one
+	// more attempt (a DPoP nonce challenge).
+	Challenge func(*http.Response) bool
 	// DecodeError reads the provider's error envelope from a non-2xx body.
 	DecodeError func(status int, body []byte) (code, message string)
 	// ResetHeader is the provider's rate-limit reset header (Unix
@@ -177,6 +179,9 @@ func (p *Prober) Do(ctx context.Context, method, rawURL string, body []byte, hea
 	}
 	for attempt := 0; ; attempt++ {
 		retry, wait := p.once(ctx, &a, attempt, method, rawURL, body, header)
+		if attempt > 0 && (!retry || attempt+1 >= attempts) {
+			a.Notes = append(a.Notes, fmt.Sprintf("%d attempts", attempt+1))
+		}
 		if !retry || attempt+1 >= attempts {
 			return a
 		}
@@ -195,7 +200,6 @@ func (p *Prober) Do(ctx context.Context, method, rawURL string, body []byte, hea
 			a.Err = p.ctxErr(ctx, err)
 			return a
 		}
-		a.Notes = append(a.Notes, fmt.Sprintf("attempt %d after %s", attempt+2, describeRetry(a)))
 		a.Status, a.Code, a.Message, a.Err, a.Body = 0, "", "", nil, nil
 	}
 }
@@ -235,7 +239,7 @@ func (p *Prober) once(ctx context.Context, a *Answer, attempt int, method, rawUR
 	}
 	defer resp.Body.Close()
 	a.Status, a.Header = resp.StatusCode, resp.Header
-	if p.Retry != nil && p.Retry(resp) {
+	if p.Challenge != nil && p.Challenge(resp) {
 		return true, 0
 	}
 	limit := p.MaxBody
@@ -349,6 +353,14 @@ func transient(err error) bool {
 	return true
 }
 
+// transportFailure reports whether err is a transient failure of the
+// transport itself (a *url.Error from the HTTP client), not an answer
+// that arrived and could not be read.
+func transportFailure(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue) && transient(ue)
+}
+
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
@@ -372,4 +384,67 @@ func requestPath(raw string) string {
 		return raw
 	}
 	return u.RequestURI()
+}
+
+// Retry runs a request that is not a probe, such as a token request,
+// under the prober's policy: a refusal with 429, 500, 502, 503 or 504 (a
+// *flows.TokenError) or a transient network failure is tried again after
+// the wait the provider asked for (clamped to MaxWait) or a jittered
+// backoff, within the context's deadline; what did not succeed is
+// returned as it failed.
+func (p *Prober) Retry(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	attempts := p.Attempts
+	if attempts <= 0 {
+		attempts = 4
+	}
+	for attempt := 0; ; attempt++ {
+		err := fn(ctx)
+		if err == nil || attempt+1 >= attempts || ctx.Err() != nil {
+			return p.ctxErrKeep(ctx, err)
+		}
+		var te *flows.TokenError
+		var ne *flows.NetworkError
+		var wait time.Duration
+		switch {
+		case errors.As(err, &te) && retryable(te.Status):
+			var asked time.Duration
+			wait, asked = p.retryAfter(te.Header, attempt)
+			if asked > MaxWait {
+				return err
+			}
+		case errors.As(err, &ne) && transportFailure(ne.Err):
+			wait = p.backoff(attempt)
+		default:
+			return err
+		}
+		if dl, ok := ctx.Deadline(); ok && p.Env.Clock.Time().Add(wait).After(dl) {
+			return err
+		}
+		if p.Warn != nil {
+			p.Warn(fmt.Sprintf("%s: %s failed (%v); retrying in %s", p.Provider, what, err, wait.Round(time.Millisecond)))
+		}
+		if werr := p.Env.Clock.Wait(ctx, wait); werr != nil {
+			return p.ctxErrKeep(ctx, err)
+		}
+	}
+}
+
+// ctxErrKeep turns err into a DeadlineError when the deadline cut it off.
+func (p *Prober) ctxErrKeep(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if dl := deadlineErr(ctx); dl != nil {
+		return dl
+	}
+	return err
+}
+
+func retryable(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }

@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,7 +90,7 @@ func TestProber(t *testing.T) {
 		notesHas  string
 	}{
 		{name: "ok", steps: []http.HandlerFunc{status(200, `[]`)}, wantOK: true, wantReqs: 1},
-		{name: "one 503 is retried", steps: []http.HandlerFunc{status(503, `{}`), status(200, `[]`)}, wantOK: true, wantReqs: 2, notesHas: "attempt 2 after 503"},
+		{name: "one 503 is retried", steps: []http.HandlerFunc{status(503, `{}`), status(200, `[]`)}, wantOK: true, wantReqs: 2, notesHas: "2 attempts"},
 		{name: "one 500 is retried", steps: []http.HandlerFunc{status(500, `{}`), status(200, `[]`)}, wantOK: true, wantReqs: 2},
 		{name: "a reset connection is retried", steps: []http.HandlerFunc{reset, status(200, `[]`)}, wantOK: true, wantReqs: 2},
 		{name: "429 waits what Retry-After says", steps: []http.HandlerFunc{status(429, `{}`, "Retry-After", "7"), status(200, `[]`)},
@@ -206,4 +208,43 @@ func TestAdviceNeverGivesTheGrantFix(t *testing.T) {
 			t.Errorf("Advice(%v) = %q", a, adv)
 		}
 	}
+}
+
+// TestRetryTokenRequests: a token request refused with 429 or 503 is
+// tried again after the wait asked; a 401 is not.
+func TestRetryTokenRequests(t *testing.T) {
+	tests := []struct {
+		name  string
+		errs  []error
+		calls int
+		waits string
+		ok    bool
+	}{
+		{"429 then ok", []error{&flows.TokenError{Status: 429, Header: http.Header{"Retry-After": {"3"}}}, nil}, 2, "[3s]", true},
+		{"503 twice then ok", []error{&flows.TokenError{Status: 503, Header: http.Header{"Retry-After": {"1"}}}, &flows.TokenError{Status: 503, Header: http.Header{"Retry-After": {"1"}}}, nil}, 3, "[1s 1s]", true},
+		{"401 is final", []error{&flows.TokenError{Status: 401}}, 1, "[]", false},
+		{"an absurd wait is not waited", []error{&flows.TokenError{Status: 429, Header: http.Header{"Retry-After": {"9700000000"}}}}, 1, "[]", false},
+		{"a refused connection is final", []error{&flows.NetworkError{Host: "x", Reason: "connection refused", Err: syscallRefused()}}, 1, "[]", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &fakeClock{now: time.Now()}
+			p := &Prober{Provider: "Acme", Env: Env{Clock: clk.clock()}}
+			calls := 0
+			err := p.Retry(context.Background(), "the token request", func(context.Context) error {
+				calls++
+				if calls > len(tt.errs) {
+					return tt.errs[len(tt.errs)-1]
+				}
+				return tt.errs[calls-1]
+			})
+			if (err == nil) != tt.ok || calls != tt.calls || fmt.Sprint(clk.waits) != tt.waits {
+				t.Errorf("Retry() = %v after %d calls, waits %v; want ok=%v after %d calls, waits %s", err, calls, clk.waits, tt.ok, tt.calls, tt.waits)
+			}
+		})
+	}
+}
+
+func syscallRefused() error {
+	return &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 }

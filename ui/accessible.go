@@ -258,7 +258,7 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 			if err != nil {
 				return providers.SetupResult{}, err
 			}
-			fmt.Fprintf(out, "tether generated a key pair; the private key will be stored with the connection, in %s.\n", storeWords(mgr.StoreKind))
+			fmt.Fprintln(out, "tether generated a key pair; the private key will be kept in "+mgr.StoreKind.Describe()+".")
 			for _, a := range g.Show {
 				fmt.Fprintf(out, "%s:\n%s\n", a.Label, strings.TrimRight(a.Text, "\n"))
 			}
@@ -439,11 +439,8 @@ func accessibleSetup(ctx context.Context, q accessibleAsker, deps Deps, mgr *pro
 
 // storeWords names a store in a sentence.
 func storeWords(kind flows.StoreKind) string {
-	switch kind {
-	case flows.StoreFile:
-		return "an encrypted file"
-	case flows.StoreKeyring:
-		return "your OS keyring"
+	if kind == "" {
+		return "the credential store"
 	}
-	return "the credential store"
+	return kind.Describe()
 }

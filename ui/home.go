@@ -31,6 +31,9 @@ type (
 		conns  []providers.Connection
 		drafts []providers.Draft
 		err    error
+		// problems are records not used and a config dir others can
+		// write: shown, while the rest works.
+		problems []error
 	}
 	forgotMsg struct {
 		key   flows.Key
@@ -57,11 +60,13 @@ type homeModel struct {
 	loading bool // a load is under way: keys wait for the rows
 	placed  bool // the cursor has been put on its first row
 	err     error
-	notice  string
-	confirm *providers.Connection // forget, awaiting y/n
-	discard *providers.Draft      // drop a setup in progress, awaiting y/n
-	naming  *textinput.Model      // name of an added connection
-	replace *openSetupMsg         // a setup over an existing connection, awaiting y/n
+	// problems are shown above the rows (see loadedMsg).
+	problems []error
+	notice   string
+	confirm  *providers.Connection // forget, awaiting y/n
+	discard  *providers.Draft      // drop a setup in progress, awaiting y/n
+	naming   *textinput.Model      // name of an added connection
+	replace  *openSetupMsg         // a setup over an existing connection, awaiting y/n
 }
 
 func newHome(c *Common) *homeModel { return &homeModel{c: c} }
@@ -71,16 +76,23 @@ func (h *homeModel) load() tea.Cmd {
 	h.loading = true
 	mgr := h.c.Deps.Manager
 	return func() tea.Msg {
-		f, err := mgr.Config.Load()
+		f, err := mgr.Records()
 		if err != nil {
 			return loadedMsg{err: err}
 		}
-		return loadedMsg{conns: f.Connections, drafts: f.Drafts}
+		msg := loadedMsg{conns: f.Connections, drafts: f.Drafts}
+		if err := mgr.Config.CheckPrivate(); err != nil {
+			msg.problems = append(msg.problems, err)
+		}
+		for _, u := range f.Unusable {
+			msg.problems = append(msg.problems, u)
+		}
+		return msg
 	}
 }
 
 func (h *homeModel) setRows(msg loadedMsg) {
-	h.loaded, h.loading, h.err = true, false, msg.err
+	h.loaded, h.loading, h.err, h.problems = true, false, msg.err, msg.problems
 	mgr := h.c.Deps.Manager
 	var rows []homeRow
 	for _, cp := range mgr.Catalog.Providers {
@@ -372,6 +384,12 @@ func (h *homeModel) view() (string, int) {
 	focus := -1
 	if h.err != nil {
 		b.WriteString(wrap(s.Error, "✗ "+h.err.Error(), h.c.Width-4, "") + "\n\n")
+	}
+	for _, p := range h.problems {
+		b.WriteString(wrap(s.Error, "✗ "+p.Error(), h.c.Width-4, "") + "\n")
+	}
+	if len(h.problems) > 0 {
+		b.WriteString("\n")
 	}
 	nameW := 0
 	for _, r := range h.rows {

@@ -111,7 +111,7 @@ func (m *Model) Init() tea.Cmd {
 		mgr, provider := m.c.Deps.Manager, m.opts.Setup
 		cmds = append(cmds, func() tea.Msg {
 			msg := openSetupMsg{provider: provider, name: name}
-			if f, err := mgr.Config.Load(); err == nil { // resume a setup left unfinished
+			if f, err := mgr.Records(); err == nil { // resume a setup left unfinished
 				if d, ok := f.Draft(flowsKey(provider, name)); ok {
 					msg.draft = &d
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -34,8 +35,14 @@ func tuiDeps(ctx context.Context, a *app) (ui.Deps, error) {
 	return deps, nil
 }
 
+// sandboxAdminDelay is how long the sandbox's demo admin takes to approve
+// a sign-in in the wizard, so that the admin sees the code or the link
+// before it is used.
+const sandboxAdminDelay = 1500 * time.Millisecond
+
 // runTUI runs the wizard on the terminal until the admin quits.
 func runTUI(ctx context.Context, a *app, opts ui.Options) error {
+	a.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, a)
 	if err != nil {
 		return err
@@ -88,6 +95,7 @@ func resumeCommand(a *app, k flows.Key) string {
 
 // runAccessible runs the wizard as line-by-line questions.
 func runAccessible(ctx context.Context, a *app, provider, name string) error {
+	a.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, a)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 type deviceStatus int
@@ -16,17 +15,6 @@ const (
 	deviceApproved
 	deviceDenied
 )
-
-type device struct {
-	clientID string
-	scopes   []string
-	userCode string
-	expires  time.Time
-	interval time.Duration
-	lastPoll time.Time
-	status   deviceStatus
-	used     bool
-}
 
 // userCodeAlphabet has no vowels, so no words, and no look-alikes (RFC
 // 8628 §6.1).
@@ -53,25 +41,17 @@ func normalizeUserCode(s string) string {
 }
 
 // deviceAuthorization is the device authorization endpoint (RFC 8628
-// §3.1, §3.2). Like Google's, it does not require a confidential client
-// to authenticate here (x/oauth2's DeviceAuth sends client_id alone), but
-// it checks credentials that are sent.
+// §3.1, §3.2). A confidential client authenticates here as at the token
+// endpoint ("the client MUST authenticate with the authorization server
+// as described in Section 3.2.1 of [RFC6749]"); a public one sends its
+// client_id.
 func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	p, oe := form(r)
 	if oe != nil {
 		oe.write(w)
 		return
 	}
-	var c Client
-	if _, _, basic := r.BasicAuth(); basic || p.Has("client_secret") || p.Has("client_assertion") {
-		c, oe = s.authenticate(r, p)
-	} else if id := p.Get("client_id"); id == "" {
-		oe = invalidRequest("client_id is missing")
-	} else if cl, ok := s.client(id); !ok {
-		oe = invalidClient("the client is unknown", false)
-	} else {
-		c = cl
-	}
+	c, oe := s.authenticate(r, p)
 	if oe != nil {
 		oe.write(w)
 		return
@@ -85,17 +65,12 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		invalidScope("the client may not request these scopes").write(w)
 		return
 	}
-	now := s.opts.Now()
-	dc := randomToken("dc_")
-	d := &device{clientID: c.ID, scopes: scopes, userCode: newUserCode(),
-		expires: now.Add(s.opts.DeviceCodeLifetime), interval: s.opts.Interval, lastPoll: now}
-	s.mu.Lock()
-	s.devices[dc] = d
-	s.mu.Unlock()
+	dc, userCode := s.devices.Issue(DeviceRequest{ClientID: c.ID, Scopes: scopes}, s.opts.Now(),
+		s.opts.DeviceCodeLifetime, s.opts.Interval)
 	verify := issuer(r) + "/device"
 	body := map[string]any{
 		"device_code": dc,
-		"user_code":   d.userCode,
+		"user_code":   userCode,
 		"expires_in":  int(s.opts.DeviceCodeLifetime.Seconds()),
 		"interval":    int(s.opts.Interval.Seconds()),
 	}
@@ -103,7 +78,7 @@ func (s *Server) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 		body["verification_url"] = verify
 	} else {
 		body["verification_uri"] = verify
-		body["verification_uri_complete"] = verify + "?" + url.Values{"user_code": {d.userCode}}.Encode()
+		body["verification_uri_complete"] = verify + "?" + url.Values{"user_code": {userCode}}.Encode()
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -117,31 +92,23 @@ func (s *Server) deviceGrant(r *http.Request, c Client, p url.Values) (map[strin
 	if dc == "" {
 		return nil, invalidRequest("device_code is missing")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.devices[dc]
-	if !ok || d.clientID != c.ID || d.used {
+	switch st, req := s.devices.Poll(dc, c.ID, s.opts.Now()); st {
+	case DeviceInvalid:
 		return nil, invalidGrant("the device code is invalid or was already used")
-	}
-	now := s.opts.Now()
-	if !now.Before(d.expires) {
+	case DeviceExpired:
 		return nil, &oauthError{400, "expired_token", "the device code expired", false}
-	}
-	if now.Sub(d.lastPoll) < d.interval {
-		d.interval += 5 * time.Second
-		d.lastPoll = now
-		return nil, &oauthError{400, "slow_down", "polling too fast: wait at least the interval, now " + d.interval.String(), false}
-	}
-	d.lastPoll = now
-	switch d.status {
-	case devicePending:
+	case DeviceSlowDown:
+		return nil, &oauthError{400, "slow_down", "polling too fast: wait at least the interval, now " + s.devices.Interval(dc).String(), false}
+	case DevicePending:
 		return nil, &oauthError{400, "authorization_pending", "the user has not yet approved the request", false}
-	case deviceDenied:
+	case DeviceDenied:
 		return nil, &oauthError{400, "access_denied", "the user denied the request", false}
+	default:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		body, _, _ := s.issueLocked(r, c, req.Scopes, c.allows("refresh_token"))
+		return body, nil
 	}
-	d.used = true
-	body, _, _ := s.issueLocked(r, c, d.scopes, c.allows("refresh_token"))
-	return body, nil
 }
 
 // ErrUnknownUserCode means that no live device request has that user code.
@@ -157,16 +124,10 @@ func (s *Server) ApproveDevice(userCode string) error {
 func (s *Server) DenyDevice(userCode string) error { return s.decideDevice(userCode, deviceDenied) }
 
 func (s *Server) decideDevice(userCode string, st deviceStatus) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.opts.Now()
-	for _, d := range s.devices {
-		if normalizeUserCode(d.userCode) == normalizeUserCode(userCode) && d.status == devicePending && now.Before(d.expires) {
-			d.status = st
-			return nil
-		}
+	if st == deviceApproved {
+		return s.devices.Approve(userCode, s.opts.Now())
 	}
-	return ErrUnknownUserCode
+	return s.devices.Deny(userCode, s.opts.Now())
 }
 
 // devicePage is the verification page (RFC 8628 §3.3), with the user code

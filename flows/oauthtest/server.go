@@ -3,10 +3,12 @@
 // authorization code grant with PKCE (RFC 6749 §4.1, RFC 7636) behind a
 // consent page with real Approve and Deny buttons, the device
 // authorization grant (RFC 8628) with its verification page, refresh
-// tokens with optional rotation and revocation, client credentials, client
-// authentication by client_secret_basic, client_secret_post and
-// private_key_jwt (RFC 7523), and a Microsoft-style admin consent
-// endpoint.
+// tokens with optional rotation and revocation, client credentials, the
+// JWT bearer grant (RFC 7523 §2.1), client authentication by
+// client_secret_basic, client_secret_post and private_key_jwt (RFC 7523
+// §2.2, with certificates named by x5t#S256), DPoP-bound tokens with
+// nonces (RFC 9449) and a resource that checks them (AuthorizeResource,
+// /userinfo), and a Microsoft-style admin consent endpoint.
 //
 // It is strict on purpose: what a standards-following server refuses, it
 // refuses with the status and error body the RFCs give (RFC 6749 §5.2, RFC
@@ -19,6 +21,16 @@
 // Server is an http.Handler; Start serves it on loopback with httptest.
 // Browser is a minimal user agent that clicks the buttons, and Clock a
 // fake clock. The package imports nothing of tether's.
+//
+// It is also the kit every provider emulator is built from, so that each
+// is its provider's contract and nothing else: client assertion checks
+// with a replay cache (AssertionCheck, ReplayCache), JWT minting and
+// verification with a kid and a JWKS endpoint (TokenSigner), discovery
+// documents (DiscoveryHandler), rate-limit buckets with the provider's
+// header names (RateLimiter), device authorization sessions
+// (DeviceCodes), tenant lookup by Host (TenantFor), JSON answers
+// (WriteJSON), and fault injection for every response (Faults,
+// ParseFaults).
 package oauthtest
 
 import (
@@ -26,7 +38,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/json"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -50,6 +62,11 @@ type Client struct {
 	Secret string
 	// PublicKeys verify its private_key_jwt assertions.
 	PublicKeys []crypto.PublicKey
+	// Certificates are its certificate credentials, as Microsoft Entra
+	// registers them: an assertion names the one that signed it by its
+	// x5t#S256 header, which a client with certificates and no
+	// PublicKeys must send.
+	Certificates []*x509.Certificate
 	// RedirectURIs are the registered redirect URIs.
 	RedirectURIs []string
 	// GrantTypes the client may use; nil means authorization_code,
@@ -58,9 +75,12 @@ type Client struct {
 	GrantTypes []string
 	// Scopes the client may request; nil means any.
 	Scopes []string
+	// DPoP requires its tokens to be DPoP-bound (RFC 9449): a token
+	// request without a proof is refused, as Okta's "Require DPoP" does.
+	DPoP bool
 }
 
-func (c Client) public() bool { return c.Secret == "" && len(c.PublicKeys) == 0 }
+func (c Client) public() bool { return c.Secret == "" && !c.hasKeys() }
 
 func (c Client) allows(grant string) bool {
 	if c.GrantTypes != nil {
@@ -115,6 +135,11 @@ type Options struct {
 	// TenantID is the tenant the admin consent endpoint reports; "" means
 	// a fixed GUID.
 	TenantID string
+	// BearerIssuers may use the JWT bearer grant (RFC 7523 §2.1).
+	BearerIssuers []BearerIssuer
+	// DPoPNonce makes the token endpoint and AuthorizeResource demand
+	// the server's nonce in DPoP proofs (RFC 9449 §8, §9).
+	DPoPNonce bool
 }
 
 // DefaultTenantID is the admin consent endpoint's tenant id by default.
@@ -123,15 +148,20 @@ const DefaultTenantID = "7c1e2a3b-0000-4d5e-8f90-a1b2c3d4e5f6"
 // Grant is what an access token stands for.
 type Grant struct {
 	ClientID string
-	Scopes   []string
-	Expiry   time.Time
+	// Subject is the user a JWT bearer grant acts as.
+	Subject string
+	Scopes  []string
+	Expiry  time.Time
+	// JKT is the thumbprint of the DPoP key the token is bound to (its
+	// cnf.jkt, RFC 9449 §6); "" for a bearer token.
+	JKT string
 }
 
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
-	key  *ecdsa.PrivateKey // signs ID tokens
+	ids  *TokenSigner // signs ID tokens
 
 	// URL is the base URL (and issuer) when Start serves it.
 	URL string
@@ -140,12 +170,13 @@ type Server struct {
 	mu        sync.Mutex
 	requests  map[string]authRequest // consent pages on screen, by id
 	codes     map[string]*authCode
-	devices   map[string]*device // by device_code
+	devices   DeviceCodes
 	access    map[string]*Grant
 	refresh   map[string]*refreshState
-	jtis      map[string]time.Time // assertion ids seen, until they expire
+	replay    ReplayCache // assertion and DPoP proof ids seen, until they expire
 	consents  map[string]consentRequest
 	consented map[string][]string // client id → admin-consented scopes
+	dpop      dpopState
 }
 
 // New returns an emulator serving opts.Clients. Its issuer is the scheme
@@ -173,19 +204,23 @@ func New(opts Options) *Server {
 	if err != nil {
 		panic(err) // crypto/rand does not fail
 	}
+	ids, err := NewTokenSigner(key, "oauthtest")
+	if err != nil {
+		panic(err) // a P-256 key always makes a signer
+	}
 	s := &Server{
-		opts: opts, key: key,
+		opts: opts, ids: ids,
 		requests: map[string]authRequest{}, codes: map[string]*authCode{},
-		devices: map[string]*device{}, access: map[string]*Grant{},
-		refresh: map[string]*refreshState{}, jtis: map[string]time.Time{},
+		access: map[string]*Grant{}, refresh: map[string]*refreshState{},
 		consents: map[string]consentRequest{}, consented: map[string][]string{},
 	}
 	m := http.NewServeMux()
+	meta := DiscoveryHandler(s.metadata)
 	if !opts.NoOpenIDConfiguration {
-		m.HandleFunc("GET /.well-known/openid-configuration", s.metadata)
+		m.Handle("GET "+OpenIDConfigurationPath, meta)
 	}
-	m.HandleFunc("GET /.well-known/oauth-authorization-server", s.metadata)
-	m.HandleFunc("GET /jwks", s.jwks)
+	m.Handle("GET "+OAuthMetadataPath, meta)
+	m.Handle("GET /jwks", ids.JWKSHandler())
 	m.HandleFunc("GET /authorize", s.authorize)
 	m.HandleFunc("POST /authorize", s.decide)
 	m.HandleFunc("/token", s.token)
@@ -193,6 +228,7 @@ func New(opts Options) *Server {
 	m.HandleFunc("GET /device", s.devicePage)
 	m.HandleFunc("POST /device", s.deviceDecide)
 	m.HandleFunc("POST /revoke", s.revoke)
+	m.HandleFunc("GET /userinfo", s.userinfo)
 	m.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsent)
 	m.HandleFunc("GET /{tenant}/adminconsent", s.adminConsent)
 	m.HandleFunc("POST /adminconsent", s.adminConsentDecide)
@@ -218,17 +254,12 @@ func (s *Server) Close() {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Issuer is the issuer identifier for requests to host over TLS or not.
-func issuer(r *http.Request) string {
-	if r.TLS != nil {
-		return "https://" + r.Host
-	}
-	return "http://" + r.Host
-}
+// issuer is the issuer identifier of a request: its BaseURL.
+func issuer(r *http.Request) string { return BaseURL(r) }
 
-func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
-	iss := issuer(r)
-	writeJSON(w, http.StatusOK, map[string]any{
+// metadata is the server's discovery document (RFC 8414 §2).
+func (s *Server) metadata(_ *http.Request, iss string) map[string]any {
+	return map[string]any{
 		"issuer":                                           iss,
 		"authorization_endpoint":                           iss + "/authorize",
 		"token_endpoint":                                   iss + "/token",
@@ -237,14 +268,16 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"jwks_uri":                                         iss + "/jwks",
 		"response_types_supported":                         []string{"code"},
 		"response_modes_supported":                         []string{"query"},
-		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", DeviceGrantType},
+		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials", DeviceGrantType, JWTBearerGrantType},
+		"userinfo_endpoint":                                iss + "/userinfo",
+		"dpop_signing_alg_values_supported":                []string{"ES256", "ES384", "ES512", "RS256", "PS256"},
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384"},
 		"subject_types_supported":                          []string{"public"},
 		"id_token_signing_alg_values_supported":            []string{"ES256"},
 		"authorization_response_iss_parameter_supported":   true,
-	})
+	}
 }
 
 // Lookup returns what a live access token stands for.
@@ -302,12 +335,11 @@ func (s *Server) client(id string) (Client, bool) {
 	return Client{}, false
 }
 
+// writeJSON writes an answer of the token, device or revocation
+// endpoint: JSON that no cache may keep (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	NoStore(w.Header())
+	WriteJSON(w, status, v)
 }
 
 // oauthError is an error response of RFC 6749 §5.2.

@@ -462,7 +462,7 @@ func TestDeviceAuthorizationErrors(t *testing.T) {
 		{"unknown client", url.Values{"client_id": {"nobody"}}, 401, "invalid_client"},
 		{"wrong secret", url.Values{"client_id": {"conf"}, "client_secret": {"wrong"}}, 401, "invalid_client"},
 		{"grant not allowed", url.Values{"client_id": {"codeonly"}}, 400, "unauthorized_client"},
-		{"scope not allowed", url.Values{"client_id": {"conf"}, "scope": {"admin"}}, 400, "invalid_scope"},
+		{"scope not allowed", url.Values{"client_id": {"conf"}, "client_secret": {"s3cret"}, "scope": {"admin"}}, 400, "invalid_scope"},
 	} {
 		if a := post(t, r.URL+"/device_authorization", tc.form); a.status != tc.status || a.err() != tc.code {
 			t.Errorf("%s: %d %v, want %d %s", tc.name, a.status, a.body, tc.status, tc.code)

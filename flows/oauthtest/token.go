@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -31,6 +30,7 @@ type refreshState struct {
 	scopes       []string
 	revoked      bool
 	accessTokens []string
+	jkt          string // the DPoP key it is bound to
 }
 
 // form reads a POST body of application/x-www-form-urlencoded (RFC 6749
@@ -109,70 +109,38 @@ func (s *Server) authenticate(r *http.Request, p url.Values) (Client, *oauthErro
 	return c, nil
 }
 
-var assertionAlgs = []jose.SignatureAlgorithm{
-	jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512,
-}
-
 // authenticateAssertion checks a private_key_jwt assertion (RFC 7523 §3,
 // OpenID Connect Core §9): a registered key's signature, iss = sub =
-// client_id, an aud naming this server (its issuer or token endpoint), an
+// client_id, an aud naming this server (its issuer, its token endpoint or
+// the endpoint called), an
 // exp in the future and at most an hour away, and a jti never seen.
 func (s *Server) authenticateAssertion(r *http.Request, p url.Values) (Client, *oauthError) {
 	if p.Get("client_assertion_type") != AssertionType {
 		return Client{}, invalidRequest("client_assertion_type must be " + AssertionType)
 	}
-	tok, err := jwt.ParseSigned(p.Get("client_assertion"), assertionAlgs)
+	sub, err := AssertionSubject(p.Get("client_assertion"))
 	if err != nil {
-		return Client{}, invalidClient("the client assertion is not a signed JWT", false)
+		return Client{}, invalidClient(err.Error(), false)
 	}
-	var unverified jwt.Claims
-	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return Client{}, invalidClient("the client assertion has no claims", false)
-	}
-	c, ok := s.client(unverified.Subject)
-	if !ok || len(c.PublicKeys) == 0 {
+	c, ok := s.client(sub)
+	if !ok || !c.hasKeys() {
 		return Client{}, invalidClient("the client is unknown or has no registered key", false)
 	}
 	if id := p.Get("client_id"); id != "" && id != c.ID {
 		return Client{}, invalidClient("client_id differs from the assertion's subject", false)
 	}
-	var claims jwt.Claims
-	verified := false
-	for _, k := range c.PublicKeys {
-		if tok.Claims(k, &claims) == nil {
-			verified = true
-			break
-		}
-	}
-	if !verified {
-		return Client{}, invalidClient("the client assertion's signature does not verify with a registered key", false)
-	}
-	if claims.Issuer != c.ID || claims.Subject != c.ID {
-		return Client{}, invalidClient("the client assertion's iss and sub must be the client_id", false)
+	keys, oe := c.assertionKeys(p.Get("client_assertion"))
+	if oe != nil {
+		return Client{}, oe
 	}
 	iss := issuer(r)
-	now := s.opts.Now()
-	if err := claims.ValidateWithLeeway(jwt.Expected{AnyAudience: jwt.Audience{iss, iss + "/token"}, Time: now}, 30*time.Second); err != nil {
-		return Client{}, invalidClient("the client assertion is not valid here: "+err.Error(), false)
+	// The audience is this server: its issuer, its token endpoint, or the
+	// endpoint the assertion is sent to (Okta wants that one).
+	check := AssertionCheck{Audiences: []string{iss, iss + "/token", iss + r.URL.Path}, Now: s.opts.Now(), Leeway: 30 * time.Second,
+		MaxLifetime: time.Hour, Replay: &s.replay}
+	if _, err := check.Verify(p.Get("client_assertion"), c.ID, keys); err != nil {
+		return Client{}, invalidClient(err.Error(), false)
 	}
-	if claims.Expiry == nil || claims.Expiry.Time().After(now.Add(time.Hour)) {
-		return Client{}, invalidClient("the client assertion needs an exp within the hour", false)
-	}
-	if claims.ID == "" {
-		return Client{}, invalidClient("the client assertion has no jti", false)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, until := range s.jtis {
-		if now.After(until) {
-			delete(s.jtis, id)
-		}
-	}
-	key := c.ID + "\x00" + claims.ID
-	if _, seen := s.jtis[key]; seen {
-		return Client{}, invalidClient("the client assertion's jti was already used", false)
-	}
-	s.jtis[key] = claims.Expiry.Time().Add(30 * time.Second)
 	return c, nil
 }
 
@@ -186,7 +154,20 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oe.write(w)
 		return
 	}
+	jkt, oe := s.tokenProof(w, r)
+	if oe != nil {
+		oe.write(w)
+		return
+	}
+	if p.Get("grant_type") == JWTBearerGrantType {
+		body, oe := s.jwtBearerGrant(r, p)
+		s.respond(w, body, oe, jkt)
+		return
+	}
 	c, oe := s.authenticate(r, p)
+	if oe == nil {
+		oe = s.dpopRequired(c, p, jkt)
+	}
 	if oe != nil {
 		oe.write(w)
 		return
@@ -216,11 +197,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case DeviceGrantType:
 		body, oe = s.deviceGrant(r, c, p)
 	}
-	if oe != nil {
-		oe.write(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, body)
+	s.respond(w, body, oe, jkt)
 }
 
 // codeGrant redeems an authorization code (RFC 6749 §4.1.3, RFC 7636
@@ -350,22 +327,11 @@ func tokenBody(at string, life time.Duration, scopes []string) map[string]any {
 const Subject = "user-0001"
 
 func (s *Server) idToken(r *http.Request, clientID string) (string, error) {
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: s.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "oauthtest"))
-	if err != nil {
-		return "", err
-	}
 	now := s.opts.Now()
-	return jwt.Signed(signer).Claims(jwt.Claims{
+	return s.ids.Mint(jwt.Claims{
 		Issuer: issuer(r), Subject: Subject, Audience: jwt.Audience{clientID},
 		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(s.opts.AccessTokenLifetime)),
-	}).Serialize()
-}
-
-func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-		{Key: s.key.Public(), KeyID: "oauthtest", Algorithm: "ES256", Use: "sig"},
-	}})
+	})
 }
 
 // revoke is the revocation endpoint (RFC 7009 §2): it answers 200 even

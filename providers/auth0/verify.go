@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/oauth2"
+
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
@@ -180,7 +182,12 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	fixURL := t.dashboard("apis/management/authorized-clients")
 	clientID := conn.Settings[InputClientID]
 
-	tok, err := p.mint(ctx, t, conn.Method, conn.Settings, cred.Secret)
+	pr := &providers.Prober{Provider: "Auth0", Env: p.env, ResetHeader: "X-RateLimit-Reset", DecodeError: decodeError, Warn: r.Warn}
+	var tok *oauth2.Token
+	err = pr.Retry(ctx, "the token request", func(ctx context.Context) (err error) {
+		tok, err = p.mint(ctx, t, conn.Method, conn.Settings, cred.Secret)
+		return err
+	})
 	if isNoGrant(err) {
 		var te *flows.TokenError
 		errors.As(err, &te)
@@ -209,8 +216,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	if !known {
 		r.Warn("the token lists no scopes: each permission is decided by its probe alone, and excess grants cannot be seen")
 	}
-	pr := &providers.Prober{Provider: "Auth0", Env: p.env, ResetHeader: "X-RateLimit-Reset", DecodeError: decodeError, Warn: r.Warn,
-		Authorize: func(req *http.Request) error { req.Header.Set("Authorization", "Bearer "+tok.AccessToken); return nil }}
+	pr.Authorize = func(req *http.Request) error { req.Header.Set("Authorization", "Bearer "+tok.AccessToken); return nil }
 	v := providers.Verifier{
 		Provider: "Auth0", Needs: needs, Probes: probeTable(t, pr), Sequential: p.env.Sequential,
 		Observe: func(scope string, a providers.Answer) providers.Observation {

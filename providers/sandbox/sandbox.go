@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tetherdev/tether/catalog"
+	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
 // Options configure a sandbox.
@@ -51,6 +52,9 @@ type Options struct {
 	// Emulators are the emulators to run; each provider's entry comes from
 	// the registry. Tests pass their own.
 	Emulators []Entry
+	// Faults are injected into every response of a provider's emulator
+	// (--sandbox-fault, see ParseFaults).
+	Faults map[string][]oauthtest.Fault
 }
 
 // Running is one emulator the sandbox serves.
@@ -67,6 +71,9 @@ type Running struct {
 	DemoMethod string
 	// Emulator is the emulator itself, for tests and the console actions.
 	Emulator Emulator
+	// Faults are the faults injected into its responses; tests switch
+	// them while it runs.
+	Faults *oauthtest.Faults
 
 	server *http.Server
 }
@@ -76,6 +83,7 @@ type Sandbox struct {
 	Emulators []*Running
 
 	dir   string
+	deny  map[string][]string
 	caPEM []byte
 	pool  *x509.CertPool
 }
@@ -124,7 +132,7 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 	}
-	sb := &Sandbox{dir: opts.Dir, pool: x509.NewCertPool()}
+	sb := &Sandbox{dir: opts.Dir, deny: opts.Deny, pool: x509.NewCertPool()}
 	var names []string
 	for _, id := range cat.IDs() {
 		i := slices.IndexFunc(opts.Emulators, func(e Entry) bool { return e.Provider == id })
@@ -140,7 +148,11 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			return nil, err
 		}
 		method, demo := em.Demo()
-		sb.Emulators = append(sb.Emulators, &Running{Provider: id, Hosts: em.Hosts(), Demo: demo, DemoMethod: method, Emulator: em})
+		faults := &oauthtest.Faults{}
+		if err := faults.Set(opts.Faults[id]...); err != nil {
+			return nil, fmt.Errorf("sandbox: --sandbox-fault for %s: %w", id, err)
+		}
+		sb.Emulators = append(sb.Emulators, &Running{Provider: id, Hosts: em.Hosts(), Demo: demo, DemoMethod: method, Emulator: em, Faults: faults})
 		names = append(names, em.Hosts()...)
 	}
 	slices.Sort(names)
@@ -166,6 +178,7 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog:          log.New(io.Discard, "", 0),
 		}
+		e.Faults.Install(srv)
 		go func() { _ = srv.ServeTLS(ln, "", "") }()
 		e.Addr, e.server = ln.Addr().String(), srv
 	}
@@ -269,6 +282,22 @@ func matchHost(patterns []string, host string) bool {
 	return false
 }
 
+// ParseFaults parses --sandbox-fault values, PROVIDER:KIND entries such
+// as auth0:latency=50ms or auth0:503, checking each provider against the
+// catalog.
+func ParseFaults(cat *catalog.Catalog, values []string) (map[string][]oauthtest.Fault, error) {
+	faults, err := oauthtest.ParseFaults(values...)
+	if err != nil {
+		return nil, err
+	}
+	for prov := range faults {
+		if _, ok := cat.Provider(prov); !ok {
+			return nil, fmt.Errorf("--sandbox-fault: unknown provider %q (valid: %s)", prov, strings.Join(cat.IDs(), ", "))
+		}
+	}
+	return faults, nil
+}
+
 // ParseDeny parses --sandbox-deny values: PROVIDER:PERMISSION entries,
 // comma-separated or repeated, split at the first colon, with permission
 // names as `tether catalog` prints them (or their real scope).
@@ -288,13 +317,17 @@ func ParseDeny(cat *catalog.Catalog, values []string) (map[string][]string, erro
 			if !ok {
 				return nil, fmt.Errorf("--sandbox-deny %q: unknown provider %q (valid: %s)", entry, prov, strings.Join(cat.IDs(), ", "))
 			}
+			if perm == Consent {
+				out[prov] = append(out[prov], Consent) // the demo admin refuses every sign-in
+				continue
+			}
 			p, ok := cp.Permission(perm)
 			if !ok {
 				names := make([]string, len(cp.Permissions))
 				for i, p := range cp.Permissions {
 					names[i] = p.Name
 				}
-				return nil, fmt.Errorf("--sandbox-deny %q: %s has no permission %q (valid: %s)", entry, prov, perm, strings.Join(names, ", "))
+				return nil, fmt.Errorf("--sandbox-deny %q: %s has no permission %q (valid: %s, or consent to refuse the sign-in)", entry, prov, perm, strings.Join(names, ", "))
 			}
 			out[prov] = append(out[prov], p.Name)
 		}

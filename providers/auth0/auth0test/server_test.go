@@ -1,9 +1,11 @@
 package auth0test
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
 var all = []string{"read:users", "read:logs", "read:logs_users", "read:guardian_factors"}
@@ -108,9 +112,22 @@ func TestTokenAcceptsJSON(t *testing.T) {
 	}
 }
 
-func assertion(t *testing.T, key *ecdsa.PrivateKey, aud, iss, jti string, exp time.Time) string {
+// rsaKey signs the tests' assertions: RSA key generation is slow.
+var rsaKey = func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+func assertion(t *testing.T, key crypto.Signer, aud, iss, jti string, exp time.Time) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, nil)
+	alg := jose.RS256
+	if _, ok := key.(*ecdsa.PrivateKey); ok {
+		alg = jose.ES256
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +140,14 @@ func assertion(t *testing.T, key *ecdsa.PrivateKey, aud, iss, jti string, exp ti
 }
 
 func TestPrivateKeyJWTContract(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	s := New(Options{Tenants: []Tenant{Demo(all, key.Public())}})
+	key := rsaKey
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s := New(Options{Tenants: []Tenant{Demo(all, key.Public(), ec.Public())}})
 	aud := "https://" + DemoDomain + "/"
 	exp := time.Now().Add(2 * time.Minute)
 	form := func(a string) url.Values {
-		return creds("client_secret", "", "client_assertion", a, "client_assertion_type", AssertionType)
+		return creds("client_secret", "", "client_assertion", a, "client_assertion_type", oauthtest.AssertionType)
 	}
 	good := assertion(t, key, aud, DemoClientID, "jti-1", exp)
 	tests := []struct {
@@ -146,6 +164,8 @@ func TestPrivateKeyJWTContract(t *testing.T) {
 		{"issuer not the client", assertion(t, key, aud, "someone", "jti-5", exp), 401, "iss and sub"},
 		{"too long-lived", assertion(t, key, aud, DemoClientID, "jti-6", time.Now().Add(time.Hour)), 401, "too far"},
 		{"garbage", "not-a-jwt", 401, "malformed"},
+		{"ES256 is not an algorithm Auth0 takes", assertion(t, ec, aud, DemoClientID, "jti-7", exp), 401, "RS256, RS384 or PS256"},
+		{"no jti", assertion(t, key, aud, DemoClientID, "", exp), 401, "jti is required"},
 	}
 	for _, tt := range tests {
 		r := do(t, s, tokenReq(DemoDomain, form(tt.jwt)))
@@ -159,9 +179,10 @@ func TestPrivateKeyJWTContract(t *testing.T) {
 	}
 }
 
-func mint(t *testing.T, s *Server, host string) string {
+// mint gets a token through host for the Management API of domain.
+func mint(t *testing.T, s *Server, host, domain string) string {
 	t.Helper()
-	r := do(t, s, tokenReq(host, creds("audience", "https://"+host+"/api/v2/")))
+	r := do(t, s, tokenReq(host, creds("audience", "https://"+domain+"/api/v2/")))
 	if r.status != 200 {
 		t.Fatalf("token: %d %s", r.status, r.raw)
 	}
@@ -182,8 +203,9 @@ func TestManagementAPIContract(t *testing.T) {
 	other.CustomDomains = nil
 	other.Clients[0].Grants = map[string][]string{other.Audience(): all}
 	s := New(Options{Tenants: []Tenant{Demo([]string{"read:users", "read:guardian_factors"}), other}})
-	tok := mint(t, s, DemoDomain)
-	otherTok := mint(t, s, other.Domain)
+	tok := mint(t, s, DemoDomain, DemoDomain)
+	otherTok := mint(t, s, other.Domain, other.Domain)
+	customTok := mint(t, s, DemoCustomDomain, DemoDomain)
 	tests := []struct {
 		name    string
 		host    string
@@ -194,7 +216,9 @@ func TestManagementAPIContract(t *testing.T) {
 		code    string
 	}{
 		{"users", DemoDomain, "/api/v2/users?per_page=1", tok, 200, "", ""},
-		{"users via the custom domain", DemoCustomDomain, "/api/v2/users?per_page=1", tok, 200, "", ""},
+		{"users via the custom domain, with its token", DemoCustomDomain, "/api/v2/users?per_page=1", customTok, 200, "", ""},
+		{"the canonical domain's token at the custom domain", DemoCustomDomain, "/api/v2/users", tok, 401, "Invalid token", ""},
+		{"the custom domain's token at the canonical domain", DemoDomain, "/api/v2/users", customTok, 401, "Invalid token", ""},
 		{"logs without scope", DemoDomain, "/api/v2/logs?per_page=1", tok, 403, "Insufficient scope, expected any of: read:logs,read:logs_users", "insufficient_scope"},
 		{"a user's logs without scope", DemoDomain, "/api/v2/users/auth0%7C65f0c0ffee0000000000a001/logs", tok, 403, "expected any of: read:logs,read:logs_users", "insufficient_scope"},
 		{"guardian", DemoDomain, "/api/v2/guardian/factors", tok, 200, "", ""},
@@ -232,7 +256,7 @@ func TestExpiredToken(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { return now }
 	s := New(Options{Tenants: []Tenant{Demo(all)}, Now: clock})
-	tok := mint(t, s, DemoDomain)
+	tok := mint(t, s, DemoDomain, DemoDomain)
 	now = now.Add(25 * time.Hour)
 	r := do(t, s, api(s, DemoDomain, "/api/v2/users", tok))
 	if r.status != 401 || !strings.Contains(r.raw, "Expired token") {
@@ -243,7 +267,7 @@ func TestExpiredToken(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := New(Options{Tenants: []Tenant{Demo(all)}, RateLimit: 2, RateWindow: 10 * time.Second, Now: func() time.Time { return now }})
-	tok := mint(t, s, DemoDomain)
+	tok := mint(t, s, DemoDomain, DemoDomain)
 	for i, want := range []int{200, 200, 429} {
 		r := do(t, s, api(s, DemoDomain, "/api/v2/users", tok))
 		if r.status != want {
