@@ -63,8 +63,11 @@ func realDeps(t *testing.T) Deps {
 	return deps
 }
 
-func TestResumeReusesTheGeneratedKeyPair(t *testing.T) {
-	deps := realDeps(t)
+// toKeyPairInputs opens a private key JWT setup on a real tenant, has
+// tether make the key pair, and stops at the inputs; it returns the
+// private key made.
+func toKeyPairInputs(t *testing.T, deps Deps) (*driver, string) {
+	t.Helper()
 	d := newDriver(t, deps, Options{Setup: "auth0"})
 	d.key("enter", "down", "enter")
 	d.wantScreen("Tenant domain (optional)")
@@ -73,7 +76,14 @@ func TestResumeReusesTheGeneratedKeyPair(t *testing.T) {
 	d.wantScreen("Register your public key")
 	made := *d.m.setup.values["private_key"]
 	d.key("enter")
-	d.wantScreen("step 4 of 5 · credentials", "┃ › e.g. 2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT") // the first field without a value
+	d.wantScreen("step 4 of 5 · credentials")
+	return d, made
+}
+
+func TestResumeReusesTheGeneratedKeyPair(t *testing.T) {
+	deps := realDeps(t)
+	d, made := toKeyPairInputs(t, deps)
+	d.wantScreen("┃ › e.g. 2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT") // the first field without a value
 	d.paste("2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT")
 	d.key("ctrl+c")
 	d.eventually("the typed client id is in the draft", func() bool {
@@ -312,14 +322,7 @@ func TestDraftWritesNeverGoBack(t *testing.T) {
 // be used, the kept key pair is looked for only once a store is chosen.
 func TestResumeLooksForTheKeyPairInTheChosenStore(t *testing.T) {
 	deps := realDeps(t)
-	d := newDriver(t, deps, Options{Setup: "auth0"})
-	d.key("enter", "down", "enter")
-	d.paste("acme.us.auth0.com")
-	d.key("enter")
-	d.wantScreen("Register your public key")
-	made := *d.m.setup.values["private_key"]
-	d.key("enter")
-	d.wantScreen("step 4 of 5 · credentials")
+	d, made := toKeyPairInputs(t, deps)
 	d.key("ctrl+c")
 	d.eventually("the draft reaches the inputs", func() bool {
 		dr, _ := draftOf(t, deps, "auth0", "default")
