@@ -186,6 +186,10 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		row := h.rows[h.cursor]
+		if h.c.Deps.ReadOnly && (key.Matches(msg, k.Forget, k.Add) || key.Matches(msg, k.Enter) && row.conn == nil && row.supported) {
+			h.notice = ReadOnlyNotice
+			return nil
+		}
 		switch {
 		case key.Matches(msg, k.Up):
 			h.cursor = max(h.cursor-1, 0)

@@ -139,6 +139,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 	case openSetupMsg:
+		if m.c.Deps.ReadOnly {
+			m.page = pageHome
+			m.home.notice = ReadOnlyNotice
+			return m, nil
+		}
 		mgr := m.c.Deps.Manager
 		p, cp, err := mgr.Lookup(msg.provider)
 		if err != nil {
