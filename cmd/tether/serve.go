@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/ui"
 	"github.com/tetherdev/tether/ui/plain"
@@ -177,14 +178,26 @@ func (a *app) globalArgs() []string {
 
 // sessionDeps builds a wizard session's dependencies; notices (the
 // keyring's wait among them) go to that session alone.
-func (a *app) sessionDeps(ctx context.Context, _ sshd.Identity, notify func(string)) (ui.Deps, func(), error) {
+func (a *app) sessionDeps(ctx context.Context, _ sshd.Identity, hooks sshd.Hooks) (ui.Deps, func(), error) {
 	sa := a.sessionApp(&plain.IOStreams{In: eofReader{}, Out: io.Discard, ErrOut: io.Discard})
-	sa.notify = notify
+	sa.notify = hooks.Notify
 	sa.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, sa)
 	if err != nil {
 		sa.close()
 		return ui.Deps{}, nil, err
+	}
+	// The Manager is this session's own: its setups and forgets are
+	// audited under this session's key.
+	deps.Manager.Changed = func(action string, k flows.Key, err error) {
+		outcome := "ok"
+		if err != nil {
+			outcome = "failed"
+			if errors.Is(err, context.Canceled) {
+				outcome = "cancelled"
+			}
+		}
+		hooks.Audit(action, k.String(), outcome)
 	}
 	return deps, sa.close, nil
 }

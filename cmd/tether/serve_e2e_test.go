@@ -168,7 +168,7 @@ func TestBinaryServeWithOpenSSH(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"role":"admin","action":"session"`, `"action":"denied","connection":"auth0/default","outcome":"refused: forget"`} {
+	for _, want := range []string{`"role":"admin","action":"session"`, `"role":"admin","action":"setup","connection":"auth0/default","outcome":"ok"`, `"action":"denied","connection":"auth0/default","outcome":"refused: forget"`} {
 		if !strings.Contains(string(audit), want) {
 			t.Errorf("audit log lacks %s:\n%s", want, audit)
 		}

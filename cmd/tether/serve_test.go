@@ -86,6 +86,7 @@ func signer(t *testing.T) gossh.Signer {
 }
 
 type served struct {
+	stop          func() int // ends serve as SIGTERM does; its exit code
 	addr          string
 	admin, viewer gossh.Signer
 	dir           string
@@ -129,9 +130,17 @@ func serve(t *testing.T) *served {
 	if gossh.FingerprintSHA256(s.hostKey) != m[2] {
 		t.Fatalf("printed fingerprint %s, host key's is %s", m[2], gossh.FingerprintSHA256(s.hostKey))
 	}
+	var once sync.Once
+	exit := -1
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			exit = <-code
+		})
+		return exit
+	}
 	t.Cleanup(func() {
-		cancel()
-		if c := <-code; c != 0 {
+		if c := s.stop(); c != 0 {
 			t.Errorf("serve exit = %d after its context ended, want 0; stderr:\n%s", c, errOut.String())
 		}
 		if out.Len() != 0 {
@@ -284,4 +293,29 @@ func TestServeRefusesBadFlags(t *testing.T) {
 			t.Errorf("tether serve %s = %d, %q; want one line with %q", tc.args, r.code, r.stderr, tc.want)
 		}
 	}
+}
+
+// TestServeShutdownTellsSessions: when serve is stopped, an open wizard
+// session is told and ends, and serve exits 0.
+func TestServeShutdownTellsSessions(t *testing.T) {
+	s := serve(t)
+	sess, err := s.client(t, s.viewer).NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	out := newWatched()
+	sess.Stdout = out
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	out.waitFor(t, "Auth0", "not connected")
+	if c := s.stop(); c != 0 {
+		t.Fatalf("serve exit = %d, want 0", c)
+	}
+	out.waitFor(t, "the server is stopping; your session has ended")
+	_ = sess.Wait()
 }

@@ -33,10 +33,19 @@ type Identity struct {
 	Remote      string
 }
 
+// Hooks are what a wizard session's dependencies call back into.
+type Hooks struct {
+	// Notify shows a notice in this session only.
+	Notify func(string)
+	// Audit writes an audit line for this session's key; outcome is
+	// "ok" or why not (never a secret).
+	Audit func(action, connection, outcome string)
+}
+
 // DepsFunc builds one wizard session's dependencies. ctx ends with the
-// session; notify shows a notice in that session only. The returned
-// function releases what was built (nil: nothing to release).
-type DepsFunc func(ctx context.Context, id Identity, notify func(string)) (ui.Deps, func(), error)
+// session. The returned function releases what was built (nil: nothing
+// to release).
+type DepsFunc func(ctx context.Context, id Identity, hooks Hooks) (ui.Deps, func(), error)
 
 // ExecFunc runs one plain command (args as the client gave them, after
 // the role check) for a session without a terminal and returns its exit

@@ -68,7 +68,7 @@ func startServer(t *testing.T, mod func(*Config)) *testServer {
 		AuthorizedKeysPath: keys,
 		Audit:              audit,
 		Log:                ts.log,
-		Deps: func(context.Context, Identity, func(string)) (ui.Deps, func(), error) {
+		Deps: func(context.Context, Identity, Hooks) (ui.Deps, func(), error) {
 			return ui.Deps{}, nil, errors.New("no wizard in these tests")
 		},
 		Exec: func(ctx context.Context, id Identity, args, env []string, in io.Reader, out, errOut io.Writer) int {

@@ -120,7 +120,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 			p.Send(ui.Notice(msg))
 		}
 	}
-	deps, release, err := s.cfg.Deps(st.ctx, st.id, notify)
+	audit := func(action, conn, outcome string) { s.audit(s.entry(st.id, action, conn, outcome)) }
+	deps, release, err := s.cfg.Deps(st.ctx, st.id, Hooks{Notify: notify, Audit: audit})
 	if err != nil {
 		s.logf("session for %s: %v", st.id.Fingerprint, err)
 		wish.Errorln(sess, "tether: the wizard could not start on the server; its administrator can read why in the server log")
