@@ -78,9 +78,10 @@ type Server struct {
 	fingerprint string
 	logMu       sync.Mutex
 
-	mu       sync.Mutex
-	closing  bool
-	sessions map[*session]struct{}
+	mu        sync.Mutex
+	closing   bool
+	sessions  map[*session]struct{}
+	listeners []net.Listener
 }
 
 // session is one SSH session's own state.
@@ -172,11 +173,32 @@ func hostKeyFingerprint(path string) (string, error) {
 // on first connect.
 func (s *Server) Fingerprint() string { return s.fingerprint }
 
-// Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+// Serve accepts connections on ln until Shutdown (then it returns
+// ErrServerClosed), even when Shutdown came first.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
+	err := s.srv.Serve(ln)
+	if s.isClosing() {
+		return ErrServerClosed
+	}
+	return err
+}
 
 // ListenAndServe listens on Config.Addr and serves.
-func (s *Server) ListenAndServe() error { return s.srv.ListenAndServe() }
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ln)
+}
 
 // Shutdown stops accepting, tells every session the server is stopping,
 // ends their flows and waits for them until ctx ends (then closes every
@@ -187,8 +209,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for st := range s.sessions {
 		st.cancel()
 	}
+	// The SSH server closes the listeners it tracks; one handed to Serve
+	// an instant ago may not be tracked yet.
+	for _, ln := range s.listeners {
+		_ = ln.Close()
+	}
 	s.mu.Unlock()
 	err := s.srv.Shutdown(ctx)
+	if errors.Is(err, net.ErrClosed) { // closed above
+		err = nil
+	}
 	if err != nil {
 		_ = s.srv.Close()
 	}
