@@ -39,6 +39,9 @@ type Manager struct {
 	// Timeout bounds each connection's verification (and a setup's sign-in
 	// and first verification each); 0 means DefaultTimeout.
 	Timeout time.Duration
+	// Changed, when set, is told of every setup and forget once it ends,
+	// with its error (nil: done), for an audit log.
+	Changed func(action string, k flows.Key, err error)
 }
 
 // DefaultTimeout is how long one connection's verification may take.
@@ -201,6 +204,14 @@ type SetupResult struct {
 // An existing connection with the same name is replaced only once the new
 // credential has been obtained and stored.
 func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r Reporter) (SetupResult, error) {
+	res, err := m.setup(ctx, plan, io, r)
+	if m.Changed != nil {
+		m.Changed("setup", plan.Key(), err)
+	}
+	return res, err
+}
+
+func (m *Manager) setup(ctx context.Context, plan Plan, io flows.Interaction, r Reporter) (SetupResult, error) {
 	if err := m.CheckConfig(); err != nil {
 		return SetupResult{}, err
 	}
@@ -612,6 +623,14 @@ func (m *Manager) Resolve(refs []string) ([]Connection, error) {
 // When the secret cannot be deleted the metadata is kept, so that nothing
 // is left behind that tether no longer knows about.
 func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
+	conn, err := m.forget(ctx, k)
+	if m.Changed != nil {
+		m.Changed("forget", k, err)
+	}
+	return conn, err
+}
+
+func (m *Manager) forget(ctx context.Context, k flows.Key) (Connection, error) {
 	f, err := m.Records()
 	if err != nil {
 		return Connection{}, err

@@ -31,7 +31,14 @@ type Deps struct {
 	Now func() time.Time
 	// Context ends every background job (the session's, over SSH).
 	Context context.Context
+	// ReadOnly is a session that may look and verify but not set up or
+	// forget (an SSH viewer key).
+	ReadOnly bool
 }
+
+// ReadOnlyNotice is what a read-only session is told when it asks to set
+// up or forget a connection.
+const ReadOnlyNotice = "your key is a viewer: ask an admin to set up or forget connections"
 
 func (d Deps) now() time.Time {
 	if d.Now != nil {

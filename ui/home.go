@@ -214,6 +214,10 @@ func (h *homeModel) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	row := h.rows[h.cursor]
 	cannot := "tether cannot connect " + row.cat.Name + " yet; tether catalog " + row.cat.ID + " lists what it needs"
+	if h.c.Deps.ReadOnly && (key.Matches(msg, k.Forget, k.Add) || key.Matches(msg, k.Enter) && row.conn == nil && row.supported) {
+		h.notice = ReadOnlyNotice
+		return nil
+	}
 	switch {
 	case key.Matches(msg, k.Up):
 		h.cursor = max(h.cursor-1, 0)

@@ -246,6 +246,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 	case openSetupMsg:
 		m.opening = false
+		if m.c.Deps.ReadOnly {
+			m.page = pageHome
+			m.home.notice = ReadOnlyNotice
+			return nil
+		}
 		mgr := m.c.Deps.Manager
 		p, cp, err := mgr.Lookup(msg.provider)
 		if err != nil {

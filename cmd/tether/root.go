@@ -106,7 +106,7 @@ Try it offline first: tether --sandbox setup auth0`,
 		c.GroupID = "connect"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{newCatalogCmd(a), newSandboxCmd(a), newResetCmd(a), newManCmd(a)} {
+	for _, c := range []*cobra.Command{newCatalogCmd(a), newSandboxCmd(a), newResetCmd(a), newServeCmd(a, nil), newManCmd(a)} {
 		c.GroupID = "other"
 		root.AddCommand(c)
 	}

@@ -51,6 +51,17 @@ func startTmuxStderr(t *testing.T, toFile bool, width, height string, env []stri
 	return tm
 }
 
+// startTmuxCommand runs a shell command (not the tether binary) in a new
+// 80x24 tmux session.
+func startTmuxCommand(t *testing.T, command string) *tmux {
+	t.Helper()
+	requireTool(t, "tmux")
+	tm := &tmux{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock"), dir: t.TempDir()}
+	tm.run("new-session", "-d", "-x", "80", "-y", "24", "-s", "e2e", command)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
+	return tm
+}
+
 func (tm *tmux) run(args ...string) string {
 	tm.t.Helper()
 	out, err := exec.Command("tmux", append([]string{"-S", tm.sock}, args...)...).CombinedOutput()

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/tetherdev/tether/ui"
+	"github.com/tetherdev/tether/ui/plain"
+	"github.com/tetherdev/tether/ui/sshd"
+)
+
+// watched is a buffer that wakes waiters on every write.
+type watched struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	wake chan struct{}
+}
+
+func newWatched() *watched { return &watched{wake: make(chan struct{}, 1)} }
+
+func (w *watched) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	n, err := w.b.Write(p)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
+func (w *watched) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// waitFor waits until the stripped text written matches every want (a
+// failsafe ends a hung test; nothing is timed).
+func (w *watched) waitFor(t *testing.T, wants ...string) string {
+	t.Helper()
+	failsafe := time.NewTimer(2 * time.Minute)
+	defer failsafe.Stop()
+	for {
+		s := ansi.Strip(w.String())
+		ok := true
+		for _, want := range wants {
+			ok = ok && strings.Contains(s, want)
+		}
+		if ok {
+			return s
+		}
+		select {
+		case <-w.wake:
+		case <-failsafe.C:
+			t.Fatalf("output lacks %q:\n%s", wants, s)
+		}
+	}
+}
+
+func signer(t *testing.T) gossh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gossh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+type served struct {
+	stop          func() int // ends serve as SIGTERM does; its exit code
+	addr          string
+	admin, viewer gossh.Signer
+	dir           string
+	hostKey       gossh.PublicKey
+}
+
+// serve runs tether --sandbox serve in-process until the test ends, and
+// checks that it then exits 0.
+func serve(t *testing.T) *served {
+	t.Helper()
+	s := &served{dir: isolate(t), admin: signer(t), viewer: signer(t)}
+	serveDir := filepath.Join(s.dir, "sandbox", "serve")
+	if err := os.MkdirAll(serveDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	keys := `role="admin" ` + string(gossh.MarshalAuthorizedKey(s.admin.PublicKey())) + string(gossh.MarshalAuthorizedKey(s.viewer.PublicKey()))
+	if err := os.WriteFile(filepath.Join(serveDir, "authorized_keys"), []byte(keys), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := plain.Test()
+	errOut := newWatched()
+	ios.ErrOut = errOut
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() { code <- runApp(ctx, &app{ios: ios}, []string{"--sandbox", "serve", "--listen", "127.0.0.1:0"}) }()
+	log := errOut.waitFor(t, "listening on")
+	m := regexp.MustCompile(`listening on (\S+); host key (SHA256:\S+)`).FindStringSubmatch(log)
+	if m == nil {
+		t.Fatalf("serve's first line does not name the address and fingerprint:\n%s", log)
+	}
+	s.addr = m[1]
+	hk, err := os.ReadFile(filepath.Join(serveDir, "ssh_host_ed25519"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := gossh.ParsePrivateKey(hk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.hostKey = h.PublicKey()
+	if gossh.FingerprintSHA256(s.hostKey) != m[2] {
+		t.Fatalf("printed fingerprint %s, host key's is %s", m[2], gossh.FingerprintSHA256(s.hostKey))
+	}
+	var once sync.Once
+	exit := -1
+	s.stop = func() int {
+		once.Do(func() {
+			cancel()
+			exit = <-code
+		})
+		return exit
+	}
+	t.Cleanup(func() {
+		if c := s.stop(); c != 0 {
+			t.Errorf("serve exit = %d after its context ended, want 0; stderr:\n%s", c, errOut.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("serve wrote to stdout: %q", out.String())
+		}
+	})
+	return s
+}
+
+func (s *served) client(t *testing.T, key gossh.Signer) *gossh.Client {
+	t.Helper()
+	c, err := gossh.Dial("tcp", s.addr, &gossh.ClientConfig{User: "alice", Auth: []gossh.AuthMethod{gossh.PublicKeys(key)},
+		HostKeyCallback: gossh.FixedHostKey(s.hostKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (s *served) run(t *testing.T, key gossh.Signer, cmd string) result {
+	t.Helper()
+	sess, err := s.client(t, key).NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var out, errOut bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &errOut
+	r := result{}
+	var exit *gossh.ExitError
+	if err := sess.Run(cmd); errors.As(err, &exit) {
+		r.code = exit.ExitStatus()
+	} else if err != nil {
+		t.Fatalf("ssh %s: %v", cmd, err)
+	}
+	r.stdout, r.stderr = out.String(), errOut.String()
+	return r
+}
+
+// TestServeCommandsWithoutPTY: an admin sets up and reads status --json
+// over SSH with the real commands; a viewer verifies but cannot forget.
+func TestServeCommandsWithoutPTY(t *testing.T) {
+	s := serve(t)
+	if r := s.run(t, s.admin, "setup auth0 --no-input"); r.code != 0 || strings.Count(r.stdout, "✓ granted") != 4 {
+		t.Fatalf("admin setup: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r := s.run(t, s.admin, "status --json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"auth0"`) || !json.Valid([]byte(r.stdout)) {
+		t.Fatalf("admin status --json: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = s.run(t, s.viewer, "verify --json")
+	var doc plain.VerifyDocument
+	if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil || len(doc.Connections) != 1 || !doc.Connections[0].OK {
+		t.Fatalf("viewer verify --json: exit %d, %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	for _, cmd := range []string{"forget auth0/default --yes", "setup auth0 --no-input --replace"} {
+		r = s.run(t, s.viewer, cmd)
+		if r.code == 0 || !strings.Contains(r.stderr, "your key is a viewer") {
+			t.Fatalf("viewer %s: exit %d, stderr %q; want refused", cmd, r.code, r.stderr)
+		}
+	}
+	if r := s.run(t, s.viewer, "status --json"); !strings.Contains(r.stdout, `"auth0"`) {
+		t.Fatalf("the connection is gone after the viewer's forget:\n%s", r.stdout)
+	}
+	audit, err := os.ReadFile(filepath.Join(s.dir, "sandbox", "serve", "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, line := range strings.Split(strings.TrimSpace(string(audit)), "\n") {
+		var e sshd.AuditEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		actions = append(actions, string(e.Role)+" "+e.Action+" "+e.Connection+" "+e.Outcome)
+	}
+	want := []string{"admin setup auth0 ok", "admin status  ok", "viewer verify  ok",
+		"viewer denied auth0/default refused: forget", "viewer denied auth0 refused: setup", "viewer status  ok"}
+	if strings.Join(actions, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit =\n%s\nwant\n%s", strings.Join(actions, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestServeWizardSession: with a PTY the session is the wizard's Home,
+// sized to the client; a viewer's forget is refused in the wizard.
+func TestServeWizardSession(t *testing.T) {
+	s := serve(t)
+	if r := s.run(t, s.admin, "setup auth0 --no-input"); r.code != 0 {
+		t.Fatalf("admin setup: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, tc := range []struct {
+		name  string
+		key   gossh.Signer
+		keys  string
+		wants []string
+	}{
+		{"admin", s.admin, "", []string{"Auth0", "4/4 verified", "sandbox ◆", "d forget"}},
+		{"viewer", s.viewer, "jjjd", []string{ui.ReadOnlyNotice}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sess, err := s.client(t, tc.key).NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			out := newWatched()
+			sess.Stdout = out
+			in, err := sess.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sess.Setenv("NO_COLOR", "1"); err != nil {
+				t.Logf("setenv refused: %v", err)
+			}
+			if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := sess.Shell(); err != nil {
+				t.Fatal(err)
+			}
+			out.waitFor(t, "Auth0", "4/4 verified")
+			if tc.keys != "" {
+				if _, err := in.Write([]byte(tc.keys)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out.waitFor(t, tc.wants...)
+			if _, err := in.Write([]byte("q")); err != nil {
+				t.Fatal(err)
+			}
+			if err := sess.Wait(); err != nil {
+				t.Fatalf("session ended with %v, want exit 0", err)
+			}
+		})
+	}
+}
+
+func TestServeRefusesBadFlags(t *testing.T) {
+	isolate(t)
+	for _, tc := range []struct{ args, want string }{
+		{"--listen nowhere", "--listen \"nowhere\": want HOST:PORT"},
+		{"--max-sessions -1", "--max-sessions -1: want 0 (no cap) or more"},
+		{"--idle-timeout -1s", "--idle-timeout -1s: want 0 (never) or a positive duration"},
+		{"--max-timeout -1s", "--max-timeout -1s: want 0 (never) or a positive duration"},
+		{"--authorized-keys /nonexistent/keys --listen 127.0.0.1:0", "the authorized keys file"},
+	} {
+		r := tether(t, "", nil, append([]string{"serve"}, strings.Fields(tc.args)...)...)
+		if r.code == 0 || !oneLine(r.stderr, tc.want) {
+			t.Errorf("tether serve %s = %d, %q; want one line with %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestServeShutdownTellsSessions: when serve is stopped, an open wizard
+// session is told and ends, and serve exits 0.
+func TestServeShutdownTellsSessions(t *testing.T) {
+	s := serve(t)
+	sess, err := s.client(t, s.viewer).NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	out := newWatched()
+	sess.Stdout = out
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	out.waitFor(t, "Auth0", "not connected")
+	if c := s.stop(); c != 0 {
+		t.Fatalf("serve exit = %d, want 0", c)
+	}
+	out.waitFor(t, "the server is stopping; your session has ended")
+	_ = sess.Wait()
+}
