@@ -38,10 +38,13 @@ func exitCode(err error) int {
 		timeout  *flows.TimeoutError
 		tokenErr *flows.TokenError
 		noAnswer *flows.NoAnswerError
+		status   *exitStatus
 	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &status):
+		return status.code
 	case errors.As(err, &verdict):
 		if verdict.Verdict == providers.VerdictMissing {
 			return exitMissing
@@ -51,7 +54,8 @@ func exitCode(err error) int {
 		return exitInterrupt
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &unknown), errors.As(err, &flagErr),
 		errors.As(err, &store), errors.As(err, &config), errors.Is(err, providers.ErrNotImplemented),
-		errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer):
+		errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer),
+		errors.Is(err, providers.ErrNoToken), errors.Is(err, providers.ErrNoExport):
 		return exitUsage
 	case errors.As(err, &signIn), errors.As(err, &network), errors.As(err, &timeout), errors.As(err, &tokenErr):
 		return exitNoVerdict
@@ -64,6 +68,20 @@ type flagError struct{ err error }
 
 func (e *flagError) Error() string { return e.err.Error() }
 func (e *flagError) Unwrap() error { return e.err }
+
+// exitStatus ends tether with the exit status of a command it ran (tether
+// exec), or with the shell's 127 or 126 when it could not run one.
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e *exitStatus) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return fmt.Sprintf("the command exited with status %d", e.code)
+}
 
 // silentError has already been reported on stdout (a verification's
 // checks); only its exit code is left to give.
