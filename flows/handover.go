@@ -16,7 +16,7 @@ import (
 )
 
 // RecipientError says why a value is not an age recipient. It quotes the
-// value only when it cannot be a private key.
+// value only when it has the form of a public key.
 type RecipientError struct {
 	Value string
 	Err   error
@@ -24,8 +24,13 @@ type RecipientError struct {
 
 func (e *RecipientError) Error() string {
 	const want = "want an age public key (age1…, from age-keygen -y) or an SSH public key (ssh-ed25519 AAAA… or ssh-rsa AAAA…)"
-	if looksPrivate(e.Value) {
+	switch {
+	case looksPrivate(e.Value):
 		return "that is a private key, which must never be shared: pass its public key instead; " + want
+	case !strings.HasPrefix(e.Value, "age1") && !strings.HasPrefix(e.Value, "ssh-"):
+		// Not a public key of any kind: it could be anything pasted by
+		// mistake, a secret too, so it is not repeated.
+		return fmt.Sprintf("the value is not an age recipient (%v); %s", e.Err, want)
 	}
 	v := e.Value
 	if len(v) > 60 {
