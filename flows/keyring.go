@@ -8,14 +8,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/godbus/dbus/v5"
 	"github.com/zalando/go-keyring"
 )
 
@@ -112,19 +109,19 @@ func (s *KeyringStore) Probe(ctx context.Context) error {
 	if err := s.call(ctx, "writing to the keyring", func(kr Keyring) error {
 		return kr.Set(s.Service, probeAccount, value)
 	}); err != nil {
-		return s.unavailable(err)
+		return s.unavailable(ctx, err)
 	}
 	got, err := s.get(ctx, probeAccount)
 	if err != nil {
-		return s.unavailable(err)
+		return s.unavailable(ctx, err)
 	}
 	if got != value {
-		return s.unavailable(errors.New("the keyring returned a different value than was written"))
+		return s.unavailable(ctx, errors.New("the keyring returned a different value than was written"))
 	}
 	if err := s.call(ctx, "deleting from the keyring", func(kr Keyring) error {
 		return kr.Delete(s.Service, probeAccount)
 	}); err != nil {
-		return s.unavailable(err)
+		return s.unavailable(ctx, err)
 	}
 	return nil
 }
@@ -317,17 +314,17 @@ func (s *KeyringStore) get(ctx context.Context, account string) (value string, e
 		value, err = kr.Get(s.Service, account)
 		return err
 	})
-	return value, s.classify(err)
+	return value, s.classify(ctx, err)
 }
 
 func (s *KeyringStore) set(ctx context.Context, account, value string) error {
-	return s.classify(s.call(ctx, "writing to the keyring", func(kr Keyring) error {
+	return s.classify(ctx, s.call(ctx, "writing to the keyring", func(kr Keyring) error {
 		return kr.Set(s.Service, account, value)
 	}))
 }
 
 func (s *KeyringStore) del(ctx context.Context, account string) error {
-	return s.classify(s.call(ctx, "deleting from the keyring", func(kr Keyring) error {
+	return s.classify(ctx, s.call(ctx, "deleting from the keyring", func(kr Keyring) error {
 		return kr.Delete(s.Service, account)
 	}))
 }
@@ -388,64 +385,4 @@ func (s *KeyringStore) call(ctx context.Context, op string, f func(Keyring) erro
 			return ctx.Err()
 		}
 	}
-}
-
-// classify maps keyring errors to the store's vocabulary.
-func (s *KeyringStore) classify(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, keyring.ErrNotFound):
-		return ErrNotFound
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	}
-	return s.unavailable(err)
-}
-
-// unavailable explains why the keyring cannot be used, and the two ways out.
-func (s *KeyringStore) unavailable(err error) error {
-	var sue *StoreUnavailableError
-	if errors.As(err, &sue) || errors.Is(err, context.Canceled) {
-		return err
-	}
-	return &StoreUnavailableError{
-		Store: "OS keyring",
-		Cause: keyringCause(err),
-		Fixes: []string{
-			"start a Secret Service such as gnome-keyring-daemon in a D-Bus session (and unlock it)",
-			"pass --store file (or set TETHER_STORE=file) to keep credentials in an age-encrypted file",
-		},
-		Err: err,
-	}
-}
-
-// keyringCause names the cause of a keyring failure in one clause.
-func keyringCause(err error) string {
-	var te *TimeoutError
-	if errors.As(err, &te) {
-		return "it did not answer within " + te.After + " (it may be locked behind an unlock prompt nobody can see)"
-	}
-	if errors.Is(err, keyring.ErrSetDataTooBig) {
-		return "it refused an item as too large"
-	}
-	if runtime.GOOS == "linux" || strings.HasSuffix(runtime.GOOS, "bsd") {
-		if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-			return "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
-		}
-		var de dbus.Error
-		if errors.As(err, &de) {
-			switch de.Name {
-			case "org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.NameHasNoOwner":
-				return "no Secret Service (such as gnome-keyring-daemon) is running on the D-Bus session bus"
-			case "org.freedesktop.DBus.Error.UnknownObject", "org.freedesktop.Secret.Error.NoSuchObject":
-				return "the Secret Service has no \"login\" collection"
-			case "org.freedesktop.DBus.Error.AccessDenied":
-				return "the Secret Service denied access"
-			}
-			return "the Secret Service answered " + de.Name
-		}
-		return "cannot talk to the Secret Service on the D-Bus session bus (" + err.Error() + ")"
-	}
-	return err.Error()
 }

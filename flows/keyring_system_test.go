@@ -14,11 +14,7 @@ import (
 // keyring (go-keyring over D-Bus to gnome-keyring-daemon) and reads them
 // back with secret-tool, small and chunked, then deletes every piece.
 func TestSystemKeyringWithGnomeKeyring(t *testing.T) {
-	s := keyringtest.Start(t)
-	for _, kv := range s.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	s := startKeyring(t)
 	ctx := context.Background()
 	store := NewKeyringStore("tether")
 	if err := store.Probe(ctx); err != nil {
@@ -56,4 +52,32 @@ func TestSystemKeyringWithGnomeKeyring(t *testing.T) {
 	if _, err := store.Load(ctx, big); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Load after Delete = %v", err)
 	}
+}
+
+// TestSystemKeyringLocked locks the real login collection: every call
+// then fails (the unlock prompt cannot be shown), and tether says that
+// the keyring is locked and how to unlock it.
+func TestSystemKeyringLocked(t *testing.T) {
+	s := startKeyring(t)
+	ctx := context.Background()
+	store := NewKeyringStore("tether")
+	k := Key{Provider: "auth0", Name: "default"}
+	if err := store.Save(ctx, k, NewSecret(map[string]string{"client_secret": canary})); err != nil {
+		t.Fatal(err)
+	}
+	s.Lock(t)
+	_, err := store.Load(ctx, k)
+	assertLocked(t, "Load from the locked login collection", err)
+	assertLocked(t, "Probe of the locked login collection", store.Probe(ctx))
+}
+
+// startKeyring starts a Secret Service and points this process at it.
+func startKeyring(t *testing.T) *keyringtest.Session {
+	t.Helper()
+	s := keyringtest.Start(t)
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return s
 }

@@ -119,7 +119,7 @@ func PublicKeyPEM(key crypto.Signer) (string, error) {
 func ParsePrivateKeyPEM(data string) (crypto.Signer, error) {
 	block, _ := pem.Decode([]byte(unflattenPEM(strings.TrimSpace(data))))
 	if block == nil {
-		return nil, errors.New("the private key is not PEM: expect a block starting with -----BEGIN PRIVATE KEY-----")
+		return nil, pemProblem(unflattenPEM(strings.TrimSpace(data)), "the private key", "-----BEGIN PRIVATE KEY-----")
 	}
 	if k, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
 		if s, ok := k.(crypto.Signer); ok {

@@ -56,6 +56,9 @@ func newRedactor(secrets ...string) *redactor {
 	r := &redactor{grams: map[uint64]struct{}{}}
 	seen := map[string]bool{}
 	for _, s := range secrets {
+		if len(s) < minSecret {
+			continue // too short to tell from text; its encodings likewise
+		}
 		for _, f := range forms(s) {
 			if len(f) < minSecret || seen[f] {
 				continue

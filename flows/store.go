@@ -2,8 +2,11 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // Key names one stored credential: a provider and the admin's name for the
@@ -14,6 +17,23 @@ type Key struct {
 }
 
 func (k Key) String() string { return k.Provider + "/" + k.Name }
+
+// ErrInvalidKey means that a key's provider or name could escape the
+// place its store keeps it in (a path separator, "..", a NUL byte) or is
+// empty. Stores refuse such keys whatever the metadata file says.
+var ErrInvalidKey = errors.New("not a valid credential key")
+
+// Validate checks that k names one entry of a store: a provider and a
+// name that are each one path element, neither "." nor "..", with no
+// separator and no NUL byte. ValidName accepts a subset of such names.
+func (k Key) Validate() error {
+	for _, part := range []string{k.Provider, k.Name} {
+		if part == "" || part == "." || !filepath.IsLocal(part) || strings.ContainsAny(part, "/\\\x00") {
+			return fmt.Errorf("%w: %q", ErrInvalidKey, k.String())
+		}
+	}
+	return nil
+}
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
@@ -38,6 +58,19 @@ const (
 	// StoreFile is an age-encrypted file per credential.
 	StoreFile StoreKind = "file"
 )
+
+// Describe says where a store of kind k keeps secrets, to complete a
+// sentence ("… is kept in your OS keyring"), so that no sentence about
+// storage names another store than the one in use.
+func (k StoreKind) Describe() string {
+	switch k {
+	case StoreKeyring:
+		return "your OS keyring"
+	case StoreFile:
+		return "an age-encrypted file"
+	}
+	return "the " + string(k) + " store"
+}
 
 // ParseStoreKind parses a --store value.
 func ParseStoreKind(s string) (StoreKind, error) {
@@ -65,4 +98,25 @@ type Store interface {
 	Delete(ctx context.Context, k Key) error
 	// Location tells an admin where the secret for k lives.
 	Location(k Key) string
+}
+
+// PresenceStore is a Store that can tell whether a credential is there
+// without reading the secret: no passphrase, no unlock prompt.
+type PresenceStore interface {
+	Store
+	// Present returns nil when a credential is stored under k,
+	// ErrNotFound when none is, or why it cannot be used (ErrCorrupt, a
+	// *KeyError).
+	Present(ctx context.Context, k Key) error
+}
+
+// Present reports whether s holds a credential under k, as
+// PresenceStore.Present does: without decrypting it when s can, by
+// loading it otherwise.
+func Present(ctx context.Context, s Store, k Key) error {
+	if p, ok := s.(PresenceStore); ok {
+		return p.Present(ctx, k)
+	}
+	_, err := s.Load(ctx, k)
+	return err
 }

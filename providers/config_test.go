@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -72,12 +73,20 @@ func TestConfigConcurrentUpdatesLoseNothing(t *testing.T) {
 }
 
 func TestConfigRejectsBadFiles(t *testing.T) {
+	padded := `{"version": 1, "connections": []` + strings.Repeat(" ", MaxConfigSize) + `}`
 	tests := []struct {
 		name, content, want string
+		is                  error
 	}{
-		{"syntax", "{\n  \"version\": 1,\n  oops\n}", "line 3"},
-		{"no version", `{"connections":[]}`, "no format version"},
-		{"newer", `{"version": 99}`, "newer tether"},
+		{"syntax", "{\n  \"version\": 1,\n  oops\n}", "line 3", nil},
+		{"no version", `{"connections":[]}`, "no format version", nil},
+		{"negative version", `{"version": -1}`, "no format version", nil},
+		{"newer", `{"version": 99}`, "newer tether", ErrNewerConfig},
+		{"not an object", `[]`, "a JSON array where tether expects an object", nil},
+		{"trailing garbage", "{\"version\": 1, \"connections\": []}\n\nrm -rf", "line 3", ErrTrailingData},
+		{"second document", `{"version": 1}{"version": 1}`, "line 1", ErrTrailingData},
+		{"trailing brace", `{"version": 1}}`, "after the JSON", ErrTrailingData},
+		{"too large", padded, "larger than 4 MiB", ErrConfigTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +99,73 @@ func TestConfigRejectsBadFiles(t *testing.T) {
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), c.Path()) {
 				t.Errorf("Load() = %v, want a ConfigError naming the file and %q", err, tt.want)
 			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("Load() = %v, want errors.Is %v", err, tt.is)
+			}
 		})
+	}
+}
+
+// TestConfigReadsUpToItsCap: a file of exactly MaxConfigSize bytes, and
+// one followed by blank lines, are read.
+func TestConfigReadsUpToItsCap(t *testing.T) {
+	head := `{"version": 1, "connections": []`
+	for name, content := range map[string]string{
+		"at the cap":     head + strings.Repeat(" ", MaxConfigSize-len(head)-1) + "}",
+		"trailing space": head + "}\n\n  \t\n",
+	} {
+		c := Config{Dir: t.TempDir()}
+		if err := os.WriteFile(c.Path(), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Load(); err != nil {
+			t.Errorf("%s: Load() = %v", name, err)
+		}
+	}
+}
+
+// TestConfigRefusesAFIFO: a FIFO in the file's place is refused at once,
+// not read forever.
+func TestConfigRefusesAFIFO(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs")
+	}
+	c := Config{Dir: t.TempDir()}
+	if err := mkfifo(c.Path()); err != nil {
+		t.Skip(err)
+	}
+	if _, err := c.Load(); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Load() of a FIFO = %v", err)
+	}
+}
+
+// TestConfigUpdateCleansStaleTemps: the temporary copies that writers
+// killed mid-write left are gone after the next write.
+func TestConfigUpdateCleansStaleTemps(t *testing.T) {
+	c := Config{Dir: t.TempDir()}
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	left := []string{
+		filepath.Join(c.Dir, fmt.Sprintf(".connections.json.tmp-%d-123", dead.Process.Pid)),
+		filepath.Join(c.Dir, ".connections.json.tmp-4242424242"), // an older tether's
+	}
+	for _, p := range left {
+		if err := os.WriteFile(p, []byte(`{"version": 1, "conn`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(left[1], long, long); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Update(func(*ConfigFile) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range left {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("after Update, %s is still there", filepath.Base(p))
+		}
 	}
 }

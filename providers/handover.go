@@ -215,8 +215,12 @@ func checkFields(fields []Field) error {
 }
 
 // credential loads conn's secret, with the Save that writes a refreshed or
-// rotated one back. A missing or damaged credential says how to replace it.
+// rotated one back, as Verify does: not from a config directory others can
+// change, and a missing or damaged credential says how to replace it.
 func (m *Manager) credential(ctx context.Context, conn Connection) (Credential, error) {
+	if err := m.Config.CheckPrivate(); err != nil {
+		return Credential{}, err
+	}
 	store, err := m.Store(conn.Store)
 	if err != nil {
 		return Credential{}, err
@@ -231,7 +235,7 @@ func (m *Manager) credential(ctx context.Context, conn Connection) (Credential, 
 		return Credential{}, err
 	}
 	return Credential{Secret: secret, Save: func(ctx context.Context, s flows.Secret) error {
-		return store.Save(ctx, conn.Key(), s)
+		return m.saveRotated(ctx, store, conn, s)
 	}}, nil
 }
 

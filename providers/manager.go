@@ -33,6 +33,9 @@ type Manager struct {
 	// Wait waits for d or until ctx ends (consent-lag re-checks); nil is
 	// the real clock.
 	Wait func(ctx context.Context, d time.Duration) error
+	// Interact, when set, stands between a setup and the admin: the
+	// sandbox's demo admin answers the sign-ins in it.
+	Interact func(ctx context.Context, provider string, io flows.Interaction) flows.Interaction
 	// Timeout bounds each connection's verification (and a setup's sign-in
 	// and first verification each); 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -198,12 +201,18 @@ type SetupResult struct {
 // An existing connection with the same name is replaced only once the new
 // credential has been obtained and stored.
 func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r Reporter) (SetupResult, error) {
+	if err := m.CheckConfig(); err != nil {
+		return SetupResult{}, err
+	}
 	store, err := m.ProbeStore(ctx)
 	if err != nil {
 		return SetupResult{}, err
 	}
 	var conn Connection
 	var secret flows.Secret
+	if m.Interact != nil {
+		io = m.Interact(ctx, plan.Provider.ID(), io)
+	}
 	err = safely(func() (err error) {
 		conn, secret, err = plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
 		return err
@@ -217,29 +226,38 @@ func (m *Manager) Setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	conn.Store = store.Kind()
 	conn.CreatedAt, conn.UpdatedAt = now, now
 
-	cfg, err := m.Config.Load()
+	// From the secret to the metadata, one setup of a connection at a
+	// time, so that both always come from the same run.
+	var replaced bool
+	err = m.Config.WithLock(conn.Key(), func() error {
+		cfg, err := m.config().Load()
+		if err != nil {
+			return err
+		}
+		var old Connection
+		if old, replaced = cfg.Find(conn.Key()); replaced {
+			conn.CreatedAt = old.CreatedAt
+		}
+		if err := store.Save(ctx, conn.Key(), secret); err != nil {
+			return fmt.Errorf("storing the credential: %w", err)
+		}
+		if err := m.config().Update(func(f *ConfigFile) error {
+			f.Put(conn)
+			f.RemoveDraft(conn.Key())
+			return nil
+		}); err != nil {
+			return err
+		}
+		if replaced && old.Store != "" && old.Store != conn.Store {
+			// The previous secret lives in the other store; remove it there.
+			if oldStore, err := m.Store(old.Store); err == nil {
+				_ = oldStore.Delete(ctx, conn.Key())
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return SetupResult{}, err
-	}
-	old, replaced := cfg.Find(conn.Key())
-	if replaced {
-		conn.CreatedAt = old.CreatedAt
-	}
-	if err := store.Save(ctx, conn.Key(), secret); err != nil {
-		return SetupResult{}, fmt.Errorf("storing the credential: %w", err)
-	}
-	if err := m.Config.Update(func(f *ConfigFile) error {
-		f.Put(conn)
-		f.RemoveDraft(conn.Key())
-		return nil
-	}); err != nil {
-		return SetupResult{}, err
-	}
-	if replaced && old.Store != "" && old.Store != conn.Store {
-		// The previous secret lives in the other store; remove it there.
-		if oldStore, err := m.Store(old.Store); err == nil {
-			_ = oldStore.Delete(ctx, conn.Key())
-		}
 	}
 	res := SetupResult{Connection: conn, Location: store.Location(conn.Key()), Replaced: replaced}
 	res.Verification = m.verify(ctx, conn, store, secret, r)
@@ -297,6 +315,9 @@ func (r Result) Verdict() Verdict { return r.Summary.Verdict() }
 // Verify loads conn's secret and verifies it, reporting each check through
 // r as it comes, and records the outcome in the metadata.
 func (m *Manager) Verify(ctx context.Context, conn Connection, r Reporter) Result {
+	if err := m.Config.CheckPrivate(); err != nil {
+		return m.failed(conn, r, err)
+	}
 	store, err := m.Store(conn.Store)
 	if err != nil {
 		return m.failed(conn, r, err)
@@ -394,7 +415,7 @@ func (m *Manager) verify(ctx context.Context, conn Connection, store flows.Store
 	vctx, cancel := WithDeadline(ctx, m.timeout())
 	defer cancel()
 	cred := Credential{Secret: secret, Save: func(ctx context.Context, s flows.Secret) error {
-		return store.Save(ctx, conn.Key(), s)
+		return m.saveRotated(ctx, store, conn, s)
 	}}
 	done := make(chan error, 1)
 	go func() { done <- safely(func() error { return p.Verify(vctx, conn, cred, col) }) }()
@@ -526,7 +547,7 @@ func (m *Manager) record(ctx context.Context, conn Connection, col *collector, e
 	if ctx.Err() != nil {
 		return res
 	}
-	uerr := m.Config.Update(func(f *ConfigFile) error {
+	uerr := m.config().Update(func(f *ConfigFile) error {
 		c, ok := f.Find(conn.Key())
 		if !ok {
 			return nil
@@ -559,9 +580,10 @@ func sortChecks(cat *catalog.Catalog, conn Connection, checks []Check) {
 	slices.SortStableFunc(checks, func(a, b Check) int { return rank(a) - rank(b) })
 }
 
-// Connections returns the stored connections.
+// Connections returns the stored connections that are usable (Records
+// says which are not, and why).
 func (m *Manager) Connections() ([]Connection, error) {
-	f, err := m.Config.Load()
+	f, err := m.Records()
 	if err != nil {
 		return nil, err
 	}
@@ -569,44 +591,35 @@ func (m *Manager) Connections() ([]Connection, error) {
 }
 
 // Resolve turns PROVIDER[/NAME] references into stored connections; no
-// reference means all of them.
+// reference means all of them. A record they select that is not usable is
+// an error (a *RecordError for each, joined): Select reports those apart.
 func (m *Manager) Resolve(refs []string) ([]Connection, error) {
-	all, err := m.Connections()
+	conns, bad, err := m.Select(refs)
 	if err != nil {
 		return nil, err
 	}
-	if len(refs) == 0 {
-		return all, nil
+	if len(bad) > 0 {
+		errs := make([]error, len(bad))
+		for i, b := range bad {
+			errs[i] = b
+		}
+		return nil, errors.Join(errs...)
 	}
-	var out []Connection
-	for _, ref := range refs {
-		prov, name, hasName := strings.Cut(ref, "/")
-		if _, ok := m.Catalog.Provider(prov); !ok {
-			return nil, Usagef("unknown provider %q in %q (valid: %s)", prov, ref, strings.Join(m.Catalog.IDs(), ", "))
-		}
-		found := false
-		for _, c := range all {
-			if c.Provider == prov && (!hasName || c.Name == name) {
-				found = true
-				if !slices.ContainsFunc(out, func(o Connection) bool { return o.Key() == c.Key() }) {
-					out = append(out, c)
-				}
-			}
-		}
-		if !found {
-			return nil, Usagef("no connection %s; tether status lists them, tether setup %s creates one", ref, prov)
-		}
-	}
-	return out, nil
+	return conns, nil
 }
 
 // Forget deletes a connection's secret from its store, then its metadata.
 // When the secret cannot be deleted the metadata is kept, so that nothing
 // is left behind that tether no longer knows about.
 func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
-	f, err := m.Config.Load()
+	f, err := m.Records()
 	if err != nil {
 		return Connection{}, err
+	}
+	for _, u := range f.Unusable {
+		if !u.Draft && u.Key == k {
+			return Connection{}, u
+		}
 	}
 	conn, ok := f.Find(k)
 	if !ok {
@@ -616,12 +629,14 @@ func (m *Manager) Forget(ctx context.Context, k flows.Key) (Connection, error) {
 	if err != nil {
 		return conn, err
 	}
-	if err := store.Delete(ctx, k); err != nil {
-		return conn, fmt.Errorf("deleting the credential of %s: %w", k, err)
-	}
-	return conn, m.Config.Update(func(f *ConfigFile) error {
-		f.Remove(k)
-		f.RemoveDraft(k)
-		return nil
+	return conn, m.Config.WithLock(k, func() error {
+		if err := store.Delete(ctx, k); err != nil {
+			return fmt.Errorf("deleting the credential of %s: %w", k, err)
+		}
+		return m.config().Update(func(f *ConfigFile) error {
+			f.Remove(k)
+			f.RemoveDraft(k)
+			return nil
+		})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -146,9 +147,20 @@ func (l *checklist) view(evidence bool) string {
 		}
 	}
 	for _, w := range l.warnings {
-		b.WriteString("  " + s.Dim.Render(ansi.Truncate("note: "+w, width, "…")) + "\n")
+		b.WriteString(wrap(s.Dim, "note: "+w, width-2, "  ") + "\n")
 	}
 	return b.String()
+}
+
+// summary counts the checks by status, and says when they were made.
+func (l *checklist) summary(at time.Time) string {
+	n := l.counts()
+	line := fmt.Sprintf("%d granted · %d missing · %d excess · %d unknown · %d errors",
+		n[providers.Granted], n[providers.Missing], n[providers.Excess], n[providers.Unknown], n[providers.Error])
+	if !at.IsZero() {
+		line += " · checked at " + at.Format(time.TimeOnly)
+	}
+	return line
 }
 
 func (l *checklist) row(c providers.Check, nameWidth, width int, evidence bool) string {
@@ -157,24 +169,31 @@ func (l *checklist) row(c providers.Check, nameWidth, width int, evidence bool) 
 	head := fmt.Sprintf("    %s %-*s  %s", st.Render(plain.Symbol(c.Status)), nameWidth, c.Label(), st.Render(string(c.Status)))
 	var b strings.Builder
 	b.WriteString(head + "\n")
-	if evidence || c.Status != providers.Granted {
-		ev := c.Evidence
-		if !evidence {
-			ev = ansi.Truncate(ev, width-8, "…")
-		}
-		b.WriteString(wrap(s.Dim, ev, width-8, "        ") + "\n")
+	if (evidence || c.Status != providers.Granted) && c.Evidence != "" {
+		// Wrapped, never cut: the evidence is the API's own answer.
+		b.WriteString(wrap(s.Dim, c.Evidence, width-8, "        ") + "\n")
 	}
 	if c.Fix != "" {
 		b.WriteString(wrap(s.Normal, "fix: "+c.Fix, width-8, "        ") + "\n")
-		if c.FixURL != "" && evidence {
-			// In full, cut into lines, for terminals without clickable links.
-			b.WriteString(wrap(s.Link, c.FixURL, width-8, "        ") + "\n")
-		} else if c.FixURL != "" {
-			// Cut to the window; the link keeps the whole URL, and u copies it.
-			b.WriteString("        " + s.LinkTo(ansi.Truncate(c.FixURL, width-8, "…"), c.FixURL) + "\n")
+		if c.FixURL != "" {
+			b.WriteString(wrapLink(s, c.FixURL, width-8, "        ") + "\n")
 		}
 	}
 	return b.String()
+}
+
+// wrapLink renders url whole over as many lines as it needs, each piece
+// a link to the whole URL (OSC 8), so that a terminal without clickable
+// links still shows every character to copy.
+func wrapLink(s *Styles, url string, width int, indent string) string {
+	width = max(width, 20)
+	var lines []string
+	for rest := url; rest != ""; {
+		piece := ansi.Cut(rest, 0, width)
+		rest = ansi.Cut(rest, width, ansi.StringWidth(rest))
+		lines = append(lines, indent+s.LinkTo(piece, url))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // wrap renders text in style, wrapped at spaces to width, each line

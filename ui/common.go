@@ -59,7 +59,18 @@ type Common struct {
 	Dark bool
 
 	jobs int
+	// nav is a screen's request to change page (open a setup, go back
+	// Home), which the root acts on before the next message: a key typed
+	// right after the one that asked must reach the new page.
+	nav tea.Msg
+	// notice is one transient line for the admin (a link was copied),
+	// shown above the footer until the next key.
+	notice string
 }
+
+// navigate asks the root to change page once the current message is
+// handled.
+func (c *Common) navigate(msg tea.Msg) { c.nav = msg }
 
 // nextJob returns a fresh job id.
 func (c *Common) nextJob() int {

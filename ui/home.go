@@ -31,6 +31,9 @@ type (
 		conns  []providers.Connection
 		drafts []providers.Draft
 		err    error
+		// problems are records not used and a config dir others can
+		// write: shown, while the rest works.
+		problems []error
 	}
 	forgotMsg struct {
 		key   flows.Key
@@ -54,29 +57,42 @@ type homeModel struct {
 	rows    []homeRow
 	cursor  int
 	loaded  bool
+	loading bool // a load is under way: keys wait for the rows
+	placed  bool // the cursor has been put on its first row
 	err     error
-	notice  string
-	confirm *providers.Connection // forget, awaiting y/n
-	discard *providers.Draft      // drop a setup in progress, awaiting y/n
-	naming  *textinput.Model      // name of an added connection
+	// problems are shown above the rows (see loadedMsg).
+	problems []error
+	notice   string
+	confirm  *providers.Connection // forget, awaiting y/n
+	discard  *providers.Draft      // drop a setup in progress, awaiting y/n
+	naming   *textinput.Model      // name of an added connection
+	replace  *openSetupMsg         // a setup over an existing connection, awaiting y/n
 }
 
 func newHome(c *Common) *homeModel { return &homeModel{c: c} }
 
 // load reads the connections and drafts.
 func (h *homeModel) load() tea.Cmd {
+	h.loading = true
 	mgr := h.c.Deps.Manager
 	return func() tea.Msg {
-		f, err := mgr.Config.Load()
+		f, err := mgr.Records()
 		if err != nil {
 			return loadedMsg{err: err}
 		}
-		return loadedMsg{conns: f.Connections, drafts: f.Drafts}
+		msg := loadedMsg{conns: f.Connections, drafts: f.Drafts}
+		if err := mgr.Config.CheckPrivate(); err != nil {
+			msg.problems = append(msg.problems, err)
+		}
+		for _, u := range f.Unusable {
+			msg.problems = append(msg.problems, u)
+		}
+		return msg
 	}
 }
 
 func (h *homeModel) setRows(msg loadedMsg) {
-	h.loaded, h.err = true, msg.err
+	h.loaded, h.loading, h.err, h.problems = true, false, msg.err, msg.problems
 	mgr := h.c.Deps.Manager
 	var rows []homeRow
 	for _, cp := range mgr.Catalog.Providers {
@@ -108,6 +124,17 @@ func (h *homeModel) setRows(msg loadedMsg) {
 	}
 	h.rows = rows
 	h.cursor = min(h.cursor, max(len(rows)-1, 0))
+	if !h.placed {
+		// Start on the first provider tether can connect, not on one
+		// that would only say it cannot.
+		h.placed = true
+		for i, r := range rows {
+			if r.supported {
+				h.cursor = i
+				break
+			}
+		}
+	}
 }
 
 func (h *homeModel) connections() []providers.Connection {
@@ -123,7 +150,6 @@ func (h *homeModel) connections() []providers.Connection {
 func (h *homeModel) capturesKeys() bool { return h.naming != nil }
 
 func (h *homeModel) update(msg tea.Msg) tea.Cmd {
-	k := h.c.Keys
 	switch msg := msg.(type) {
 	case loadedMsg:
 		h.setRows(msg)
@@ -139,82 +165,130 @@ func (h *homeModel) update(msg tea.Msg) tea.Cmd {
 		}
 		return h.load()
 	case tea.KeyPressMsg:
+		return h.key(msg)
+	case tea.PasteMsg:
 		if h.naming != nil {
-			return h.nameKey(msg)
-		}
-		if h.discard != nil {
-			d := *h.discard
-			h.discard = nil
-			if !key.Matches(msg, k.Yes) {
-				h.notice = "kept the setup in progress"
-				return nil
-			}
-			mgr := h.c.Deps.Manager
-			return func() tea.Msg {
-				k := flows.Key{Provider: d.Provider, Name: d.Name}
-				err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil })
-				return forgotMsg{key: k, err: err, draft: true}
-			}
-		}
-		if h.confirm != nil {
-			c := *h.confirm
-			h.confirm = nil
-			if key.Matches(msg, k.Yes) {
-				mgr := h.c.Deps.Manager
-				ctx := h.c.Deps.ctx()
-				return func() tea.Msg {
-					_, err := mgr.Forget(ctx, c.Key())
-					return forgotMsg{key: c.Key(), err: err}
-				}
-			}
-			h.notice = "kept " + c.Key().String()
-			return nil
-		}
-		if len(h.rows) == 0 {
-			return nil
-		}
-		row := h.rows[h.cursor]
-		switch {
-		case key.Matches(msg, k.Up):
-			h.cursor = max(h.cursor-1, 0)
-		case key.Matches(msg, k.Down):
-			h.cursor = min(h.cursor+1, len(h.rows)-1)
-		case key.Matches(msg, k.Enter):
-			h.notice = ""
-			switch {
-			case !row.supported:
-				h.notice = "tether cannot connect " + row.cat.Name + " yet; tether catalog " + row.cat.ID + " lists what it needs"
-			case row.conn != nil:
-				return func() tea.Msg { return openVerifyMsg{conns: []providers.Connection{*row.conn}} }
-			case row.draft != nil:
-				d := *row.draft
-				return func() tea.Msg { return openSetupMsg{provider: d.Provider, name: d.Name, draft: &d} }
-			default:
-				return func() tea.Msg { return openSetupMsg{provider: row.cat.ID, name: "default"} }
-			}
-		case key.Matches(msg, k.Verify) && row.conn != nil:
-			return func() tea.Msg { return openVerifyMsg{conns: []providers.Connection{*row.conn}} }
-		case key.Matches(msg, k.VerifyAll):
-			if conns := h.connections(); len(conns) > 0 {
-				return func() tea.Msg { return openVerifyMsg{conns: conns} }
-			}
-			h.notice = "no connections yet: enter on a provider sets one up"
-		case key.Matches(msg, k.Forget) && row.conn != nil:
-			c := *row.conn
-			h.confirm = &c
-		case key.Matches(msg, k.Forget) && row.draft != nil:
-			d := *row.draft
-			h.discard = &d
-		case key.Matches(msg, k.Add) && row.supported:
-			ti := textinput.New()
-			ti.Prompt = "name for the new " + row.cat.Name + " connection › "
-			ti.Placeholder = "prod"
-			ti.KeyMap.Paste.SetEnabled(false)
-			h.naming = &ti
-			return h.naming.Focus()
+			*h.naming, _ = h.naming.Update(msg)
 		}
 	}
 	return nil
+}
+
+func (h *homeModel) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := h.c.Keys
+	switch {
+	case h.naming != nil:
+		return h.nameKey(msg)
+	case h.replace != nil:
+		open := *h.replace
+		h.replace = nil
+		if key.Matches(msg, k.Yes) {
+			h.c.navigate(open)
+			return nil
+		}
+		h.notice = "kept " + flowsKey(open.provider, open.name).String() + "; a to add one under another name"
+		return nil
+	case h.discard != nil:
+		d := *h.discard
+		h.discard = nil
+		if !key.Matches(msg, k.Yes) {
+			h.notice = "kept the setup in progress"
+			return nil
+		}
+		return forgetDraft(h.c, flowsKey(d.Provider, d.Name))
+	case h.confirm != nil:
+		c := *h.confirm
+		h.confirm = nil
+		if key.Matches(msg, k.Yes) {
+			mgr := h.c.Deps.Manager
+			ctx := h.c.Deps.ctx()
+			return func() tea.Msg {
+				_, err := mgr.Forget(ctx, c.Key())
+				return forgotMsg{key: c.Key(), err: err}
+			}
+		}
+		h.notice = "kept " + c.Key().String()
+		return nil
+	case len(h.rows) == 0:
+		return nil
+	}
+	row := h.rows[h.cursor]
+	cannot := "tether cannot connect " + row.cat.Name + " yet; tether catalog " + row.cat.ID + " lists what it needs"
+	switch {
+	case key.Matches(msg, k.Up):
+		h.cursor = max(h.cursor-1, 0)
+	case key.Matches(msg, k.Down):
+		h.cursor = min(h.cursor+1, len(h.rows)-1)
+	case key.Matches(msg, k.Enter):
+		h.notice = ""
+		switch {
+		case !row.supported:
+			h.notice = cannot
+		case row.conn != nil:
+			h.c.navigate(openVerifyMsg{conns: []providers.Connection{*row.conn}})
+		case row.draft != nil:
+			d := *row.draft
+			h.c.navigate(openSetupMsg{provider: d.Provider, name: d.Name, draft: &d})
+		default:
+			h.c.navigate(openSetupMsg{provider: row.cat.ID, name: "default"})
+		}
+	case key.Matches(msg, k.Verify):
+		switch {
+		case row.conn != nil:
+			h.c.navigate(openVerifyMsg{conns: []providers.Connection{*row.conn}})
+		case !row.supported:
+			h.notice = cannot
+		case row.draft != nil:
+			h.notice = "nothing to verify yet: the setup of " + flowsKey(row.draft.Provider, row.draft.Name).String() + " is not finished (enter resumes it)"
+		default:
+			h.notice = "nothing to verify: " + row.cat.Name + " is not connected (enter sets it up)"
+		}
+	case key.Matches(msg, k.VerifyAll):
+		if conns := h.connections(); len(conns) > 0 {
+			h.c.navigate(openVerifyMsg{conns: conns})
+			return nil
+		}
+		h.notice = "no connections yet: enter on a provider sets one up"
+	case key.Matches(msg, k.Forget):
+		switch {
+		case row.conn != nil:
+			c := *row.conn
+			h.confirm = &c
+		case row.draft != nil:
+			d := *row.draft
+			h.discard = &d
+		case !row.supported:
+			h.notice = "nothing to forget: " + cannot
+		default:
+			h.notice = "nothing to forget: " + row.cat.Name + " is not connected"
+		}
+	case key.Matches(msg, k.Add):
+		if !row.supported {
+			h.notice = cannot
+			return nil
+		}
+		ti := textinput.New()
+		ti.Prompt = "name for the new " + row.cat.Name + " connection › "
+		ti.Placeholder = "e.g. prod"
+		ti.KeyMap.Paste.SetEnabled(false)
+		ti.SetWidth(max(h.c.Width-len(ti.Prompt)-6, 12))
+		h.naming = &ti
+		h.naming.Focus()
+	}
+	return nil
+}
+
+// forgetDraft forgets a setup in progress: its record, and what tether
+// kept for it in the credential store (a generated key pair).
+func forgetDraft(c *Common, k flows.Key) tea.Cmd {
+	mgr, ctx := c.Deps.Manager, c.Deps.ctx()
+	return func() tea.Msg {
+		err := mgr.Config.Update(func(f *providers.ConfigFile) error { f.RemoveDraft(k); return nil })
+		if err == nil {
+			err = mgr.DropGenerated(ctx, k)
+		}
+		return forgotMsg{key: k, err: err, draft: true}
+	}
 }
 
 func (h *homeModel) nameKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -228,9 +302,21 @@ func (h *homeModel) nameKey(msg tea.KeyPressMsg) tea.Cmd {
 			h.notice = err.Error()
 			return nil
 		}
-		prov := h.rows[h.cursor].cat.ID
+		row := h.rows[h.cursor]
 		h.naming, h.notice = nil, ""
-		return func() tea.Msg { return openSetupMsg{provider: prov, name: name} }
+		open := openSetupMsg{provider: row.cat.ID, name: name}
+		for _, r := range h.rows {
+			switch {
+			case r.conn != nil && r.conn.Key() == flowsKey(open.provider, name):
+				h.replace = &open // ask before a new setup replaces it
+				return nil
+			case r.draft != nil && r.draft.Provider == open.provider && r.draft.Name == name:
+				d := *r.draft
+				open.draft = &d // that setup is under way: resume it
+			}
+		}
+		h.c.navigate(open)
+		return nil
 	}
 	var cmd tea.Cmd
 	*h.naming, cmd = h.naming.Update(msg)
@@ -289,14 +375,21 @@ func (h *homeModel) state(r homeRow) string {
 	return strings.Join(parts, "  ")
 }
 
-func (h *homeModel) view() string {
+func (h *homeModel) view() (string, int) {
 	s := h.c.Styles
 	var b strings.Builder
 	if !h.loaded {
-		return s.Dim.Render("loading…") + "\n"
+		return s.Dim.Render("loading…") + "\n", -1
 	}
+	focus := -1
 	if h.err != nil {
 		b.WriteString(wrap(s.Error, "✗ "+h.err.Error(), h.c.Width-4, "") + "\n\n")
+	}
+	for _, p := range h.problems {
+		b.WriteString(wrap(s.Error, "✗ "+p.Error(), h.c.Width-4, "") + "\n")
+	}
+	if len(h.problems) > 0 {
+		b.WriteString("\n")
 	}
 	nameW := 0
 	for _, r := range h.rows {
@@ -313,6 +406,9 @@ func (h *homeModel) view() string {
 		} else if r.draft != nil {
 			conn = r.draft.Name
 		}
+		if i == h.cursor {
+			focus = strings.Count(b.String(), "\n")
+		}
 		line := fmt.Sprintf("%s%s  %-9s %s", cursor, style.Render(fmt.Sprintf("%-*s", nameW, r.cat.Name)), conn, h.state(r))
 		b.WriteString(ansi.Truncate(line, h.c.Width-2, "…") + "\n")
 		if i == h.cursor && r.conn != nil && r.conn.Tenant != "" {
@@ -325,19 +421,26 @@ func (h *homeModel) view() string {
 	if h.discard != nil {
 		b.WriteString("\n" + s.Badge.Render(fmt.Sprintf("Drop the setup in progress for %s/%s? y/n", h.discard.Provider, h.discard.Name)) + "\n")
 	}
+	if h.replace != nil {
+		b.WriteString("\n" + wrap(s.Badge, fmt.Sprintf("%s already exists. Set it up again and replace it once the new credential is stored? y/n",
+			flowsKey(h.replace.provider, h.replace.name)), h.c.Width-4, "") + "\n")
+	}
 	if h.naming != nil {
 		b.WriteString("\n" + h.naming.View() + "\n")
 	}
 	if h.notice != "" {
 		b.WriteString("\n" + wrap(s.Dim, h.notice, h.c.Width-4, "") + "\n")
 	}
-	return b.String()
+	return b.String(), focus
 }
 
 func (h *homeModel) help() []key.Binding {
 	k := h.c.Keys
-	if h.confirm != nil || h.discard != nil {
+	if h.confirm != nil || h.discard != nil || h.replace != nil {
 		return []key.Binding{k.Yes, k.No}
+	}
+	if h.naming != nil {
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "set up")), k.Back, k.ForceQuit}
 	}
 	return []key.Binding{k.Enter, k.Verify, k.VerifyAll, k.Forget, k.Add, k.Help, k.Quit}
 }

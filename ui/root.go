@@ -2,13 +2,12 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
+
+	"github.com/tetherdev/tether/flows"
 )
 
 type page int
@@ -18,6 +17,16 @@ const (
 	pageSetup
 	pageVerify
 )
+
+// The smallest window the screens fit in; a smaller one asks to be
+// enlarged.
+const (
+	minWidth  = 40
+	minHeight = 12
+)
+
+// maxTyped bounds the keys held while a screen gets ready.
+const maxTyped = 4096
 
 // Notice is a message from outside the program for the admin (the
 // keyring is waiting for an unlock, say), shown above the footer until
@@ -31,6 +40,15 @@ type Options struct {
 	Setup string
 	// Name is the connection name for Setup.
 	Name string
+}
+
+// Interruption is a setup the admin quit before it finished. Its draft
+// (what was typed, never a secret) is kept, and opening the same setup
+// again resumes it.
+type Interruption struct {
+	Key flows.Key
+	// Step says where it stopped ("step 4 of 5: credentials").
+	Step string
 }
 
 // Model is the TUI's one root model. The local program and every SSH
@@ -49,7 +67,17 @@ type Model struct {
 	// screen it belongs to, so a new screen starts at the top.
 	offset int
 	screen string
-	notice string
+
+	// opening is set while the setup asked for on the command line is
+	// being opened (its draft read from disk).
+	opening bool
+	// typed holds the keys and pastes that arrived while the screen was
+	// getting ready (Home loading, a setup opening, a key pair being
+	// made), to be applied in order once it is: typing ahead then lands
+	// where it would have landed typed slowly.
+	typed    []tea.Msg
+	quitting bool
+	stopped  *Interruption
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -62,6 +90,14 @@ func New(deps Deps, opts Options) *Model {
 	return m
 }
 
+// Interrupted returns the setup that quitting left unfinished, if any.
+func (m *Model) Interrupted() (Interruption, bool) {
+	if m.stopped == nil {
+		return Interruption{}, false
+	}
+	return *m.stopped, true
+}
+
 // Init loads Home (and opens the wizard when asked to) and asks the
 // terminal for its background colour, to pick the palette.
 func (m *Model) Init() tea.Cmd {
@@ -71,10 +107,11 @@ func (m *Model) Init() tea.Cmd {
 		if name == "" {
 			name = "default"
 		}
+		m.opening = true
 		mgr, provider := m.c.Deps.Manager, m.opts.Setup
 		cmds = append(cmds, func() tea.Msg {
 			msg := openSetupMsg{provider: provider, name: name}
-			if f, err := mgr.Config.Load(); err == nil { // resume a setup left unfinished
+			if f, err := mgr.Records(); err == nil { // resume a setup left unfinished
 				if d, ok := f.Draft(flowsKey(provider, name)); ok {
 					msg.draft = &d
 				}
@@ -85,13 +122,70 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// Update handles msg, and starts a new screen scrolled to the top.
+// typing reports whether msg is the admin's input, which must be applied
+// in the order it was typed.
+func typing(msg tea.Msg) bool {
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		return true
+	}
+	return false
+}
+
+// Update handles msg. Input that arrives while the screen is getting
+// ready waits, in order, until it is; ctrl+c never waits.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	_, cmd := m.update(msg)
+	if typing(msg) {
+		if m.quitting {
+			return m, nil
+		}
+		kp, isKey := msg.(tea.KeyPressMsg)
+		if m.busy() && !(isKey && key.Matches(kp, m.c.Keys.ForceQuit)) {
+			if len(m.typed) < maxTyped {
+				m.typed = append(m.typed, msg)
+			}
+			return m, nil
+		}
+	}
+	cmds := []tea.Cmd{m.dispatch(msg)}
+	for len(m.typed) > 0 && !m.busy() && !m.quitting {
+		next := m.typed[0]
+		m.typed = m.typed[1:]
+		cmds = append(cmds, m.dispatch(next))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// dispatch applies one message, then any page change it asked for, and
+// keeps the focused line of a form in the window.
+func (m *Model) dispatch(msg tea.Msg) tea.Cmd {
+	cmd := m.update(msg)
+	for m.c.nav != nil {
+		nav := m.c.nav
+		m.c.nav = nil
+		cmd = tea.Batch(cmd, m.update(nav))
+	}
 	if id := m.screenID(); id != m.screen {
 		m.screen, m.offset = id, 0
 	}
-	return m, cmd
+	if kp, ok := msg.(tea.KeyPressMsg); ok && !scrollKey(kp) {
+		m.follow()
+	}
+	return cmd
+}
+
+// busy reports whether the screen is getting ready and cannot take keys
+// yet.
+func (m *Model) busy() bool {
+	switch {
+	case m.opening:
+		return true
+	case m.page == pageHome:
+		return m.home.loading
+	case m.page == pageSetup:
+		return m.setup.busy()
+	}
+	return false
 }
 
 func (m *Model) screenID() string {
@@ -101,7 +195,15 @@ func (m *Model) screenID() string {
 	return fmt.Sprint(m.page)
 }
 
-func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func scrollKey(kp tea.KeyPressMsg) bool {
+	switch kp.String() {
+	case "pgdown", "shift+down", "pgup", "shift+up":
+		return true
+	}
+	return false
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	k := m.c.Keys
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -112,61 +214,93 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.c.Styles = NewStyles(m.c.Dark)
 		m.help.Styles = help.DefaultStyles(m.c.Dark)
 	case Notice:
-		m.notice = string(msg)
-		return m, nil
+		m.c.notice = string(msg)
+		return nil
 	case tea.KeyPressMsg:
-		m.notice = ""
+		m.c.notice = ""
 		if key.Matches(msg, k.ForceQuit) {
-			m.stopJobs()
-			return m, tea.Quit
+			return m.quit()
 		}
 		switch msg.String() {
 		case "pgdown", "shift+down":
 			m.offset += max(m.c.Height/2, 1)
-			return m, nil
+			return nil
 		case "pgup", "shift+up":
 			m.offset = max(m.offset-max(m.c.Height/2, 1), 0)
-			return m, nil
+			return nil
+		}
+		if m.tooSmall() {
+			if key.Matches(msg, k.Quit) {
+				return m.quit()
+			}
+			return nil
 		}
 		if !m.capturesKeys() {
 			switch {
 			case key.Matches(msg, k.Quit):
-				m.stopJobs()
-				return m, tea.Quit
+				return m.quit()
 			case key.Matches(msg, k.Help):
 				m.showHelp = !m.showHelp
-				return m, nil
+				return nil
 			}
 		}
 	case openSetupMsg:
+		m.opening = false
 		mgr := m.c.Deps.Manager
 		p, cp, err := mgr.Lookup(msg.provider)
 		if err != nil {
 			m.page = pageHome
 			m.home.notice = err.Error()
-			return m, nil
+			return nil
 		}
 		m.setup = newSetup(m.c, p, cp, msg.name, msg.draft)
 		m.page = pageSetup
-		return m, m.setup.init()
+		return m.setup.init()
 	case openVerifyMsg:
 		m.verify = newVerify(m.c, msg.conns)
 		m.page = pageVerify
-		return m, m.verify.start()
+		return m.verify.start()
 	case backHomeMsg:
 		m.stopJobs()
 		m.page = pageHome
-		return m, m.home.load()
+		if msg.notice != "" {
+			m.home.notice = msg.notice
+		}
+		if msg.before != nil {
+			return tea.Sequence(msg.before, m.home.load())
+		}
+		return m.home.load()
 	case loadedMsg, forgotMsg:
-		return m, m.home.update(msg)
+		return m.home.update(msg)
+	case droppedMsg:
+		if msg.err != nil {
+			m.c.notice = "tether could not delete what the setup kept: " + msg.err.Error()
+		}
+		return nil
 	}
 	switch m.page {
 	case pageSetup:
-		return m, m.setup.update(msg)
+		return m.setup.update(msg)
 	case pageVerify:
-		return m, m.verify.update(msg)
+		return m.verify.update(msg)
 	}
-	return m, m.home.update(msg)
+	return m.home.update(msg)
+}
+
+// quit ends the program. A setup left unfinished keeps its draft, what
+// was typed included, and is reported as interrupted.
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	var save tea.Cmd
+	if m.page == pageSetup && m.setup.unfinished() {
+		m.stopped = &Interruption{Key: flowsKey(m.setup.provider.ID(), m.setup.name), Step: m.setup.where()}
+		save = m.setup.saveDraft()
+	}
+	m.stopJobs()
+	if save != nil {
+		return tea.Sequence(save, tea.Quit)
+	}
+	return tea.Quit
 }
 
 func (m *Model) capturesKeys() bool {
@@ -186,73 +320,4 @@ func (m *Model) stopJobs() {
 	if m.verify != nil {
 		m.verify.stop()
 	}
-}
-
-// View renders the header, the page and the help footer, fitted to the
-// window.
-func (m *Model) View() tea.View {
-	s := m.c.Styles
-	w := max(m.c.Width, 40)
-	left := s.Title.Render("tether") + s.Subtitle.Render(" · connect your identity providers")
-	right := ""
-	if m.c.Deps.Sandbox {
-		right = s.Badge.Render("sandbox ◆")
-	}
-	gap := max(w-2-lipgloss.Width(left)-lipgloss.Width(right), 1)
-	header := left + strings.Repeat(" ", gap) + right
-	rule := s.Rule.Render(strings.Repeat("─", w-2))
-
-	var body string
-	var keys []key.Binding
-	switch m.page {
-	case pageSetup:
-		body, keys = m.setup.view(), m.setup.help()
-	case pageVerify:
-		body, keys = m.verify.view(), m.verify.help()
-	default:
-		body, keys = m.home.view(), m.home.help()
-	}
-	footer := m.help.ShortHelpView(keys)
-	if m.notice != "" {
-		footer = s.Badge.Render(ansi.Truncate(m.notice, w-2, "…")) + "\n" + footer
-	}
-	if m.showHelp {
-		footer = m.help.FullHelpView([][]key.Binding{keys, {m.c.Keys.Up, m.c.Keys.Down, m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.ForceQuit}})
-		if m.notice != "" {
-			footer = s.Badge.Render(ansi.Truncate(m.notice, w-2, "…")) + "\n" + footer
-		}
-	}
-	// Fit the body between header and footer, scrolled by pgup/pgdown.
-	room := max(m.c.Height-4-lipgloss.Height(footer), 3)
-	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
-	if len(lines) > room {
-		off := min(m.offset, len(lines)-(room-1))
-		more := len(lines) - off - (room - 1)
-		lines = lines[off : off+room-1]
-		switch {
-		case more > 0:
-			noun := "lines"
-			if more == 1 {
-				noun = "line"
-			}
-			lines = append(lines, s.Dim.Render(fmt.Sprintf("↓ %d more %s: pgdown (pgup goes back)", more, noun)))
-		default:
-			lines = append(lines, s.Dim.Render("↑ pgup for the lines above"))
-		}
-	}
-	content := header + "\n" + rule + "\n" + strings.Join(lines, "\n") + "\n"
-	pad := max(m.c.Height-lipgloss.Height(content)-lipgloss.Height(footer)-1, 0)
-	content += strings.Repeat("\n", pad) + rule + "\n" + footer + "\n"
-	// One column of margin, without padding lines to a common width: a
-	// line as wide as the window must not wrap.
-	out := strings.Split(content, "\n")
-	for i, l := range out {
-		if l != "" {
-			out[i] = " " + ansi.Truncate(l, w-1, "…")
-		}
-	}
-	v := tea.NewView(strings.Join(out, "\n"))
-	v.AltScreen = true
-	v.WindowTitle = "tether"
-	return v
 }

@@ -22,7 +22,7 @@ func TestSetupAuth0(t *testing.T) {
 	t.Run("home", func(t *testing.T) { d.t = t; d.golden() })
 	d.t = t
 
-	d.key("down", "down", "down", "enter")
+	d.key("enter")
 	d.wantScreen("Auth0 · step 1 of 5 · what will be granted", "read:user_logs", "⚑ read:user_logs is not an Auth0 scope",
 		"tether will request exactly: read:users, read:logs, read:logs_users,")
 	t.Run("grant", func(t *testing.T) { d.t = t; d.golden() })
@@ -54,8 +54,8 @@ func TestSetupAuth0(t *testing.T) {
 	d.wantScreen("step 4 of 5", "tether-demo.us.auth0.com")
 
 	d.key("enter", "enter", "enter", "enter")
-	d.wantScreen("step 5 of 5 · verifying", "✓ read:users", "✗ read:logs", "missing", "fix: tick read:logs",
-		"3 granted · 1 missing")
+	d.wantScreen("step 5 of 5 · verified", "✓ read:users", "✗ read:logs", "missing", "fix: tick read:logs",
+		"3 granted · 1 missing", "checked at 12:00:00")
 	t.Run("checklist", func(t *testing.T) { d.t = t; d.golden() })
 	d.t = t
 
@@ -106,15 +106,14 @@ func TestInvalidInputIsShownInline(t *testing.T) {
 func TestResumeAfterInterruption(t *testing.T) {
 	deps, _ := testDeps(t)
 	d := newDriver(t, deps, Options{})
-	d.key("down", "down", "down", "enter", "enter", "down", "enter", "enter")
+	d.key("enter", "enter", "down", "enter", "enter")
 	d.wantScreen("step 4 of 5")
 	d.send(keyMsg("ctrl+c"))
-
-	f, err := deps.Manager.Config.Load()
-	if err != nil || len(f.Drafts) != 1 {
-		t.Fatalf("drafts = %+v, %v", f.Drafts, err)
-	}
-	dr := f.Drafts[0]
+	d.eventually("the draft reaches the inputs step", func() bool {
+		dr, ok := draftOf(t, deps, "auth0", "default")
+		return ok && dr.Step == "inputs"
+	})
+	dr, _ := draftOf(t, deps, "auth0", "default")
 	if dr.Step != "inputs" || dr.Method != "private-key-jwt" || dr.Inputs["domain"] != "tether-demo.us.auth0.com" {
 		t.Errorf("draft = %+v", dr)
 	}
@@ -124,18 +123,14 @@ func TestResumeAfterInterruption(t *testing.T) {
 
 	d = newDriver(t, deps, Options{})
 	d.wantScreen("… setup in progress (step 4 of 5: credentials)")
-	d.key("down", "down", "down", "enter")
+	d.key("enter")
 	d.wantScreen("step 4 of 5 · credentials", "Private key (PEM)", "tether-demo.us.auth0.com")
 }
 
 func TestForgetAsksFirst(t *testing.T) {
 	deps, _ := testDeps(t)
-	d := newDriver(t, deps, Options{Setup: "auth0"})
-	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter")
-	d.wantScreen("4 granted")
-	d.key("enter", "enter")
-	d.wantScreen("✓ 4/4 verified")
-	d.key("down", "down", "down", "d")
+	d := connected(t, deps)
+	d.key("d")
 	d.wantScreen("Forget auth0/default (tether-demo.us.auth0.com) and delete its credential? y/n")
 	d.key("n")
 	d.wantScreen("kept auth0/default")
@@ -145,11 +140,10 @@ func TestForgetAsksFirst(t *testing.T) {
 
 func TestVerifyAllIsLive(t *testing.T) {
 	deps, _ := testDeps(t)
-	d := newDriver(t, deps, Options{Setup: "auth0"})
-	d.key("enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter", "enter")
-	d.wantScreen("✓ 4/4 verified")
+	d := connected(t, deps)
 	d.key("r")
-	d.wantScreen("verifying", "auth0/default  tether-demo.us.auth0.com", "✓ read:guardian_factors")
+	d.wantScreen("verified", "auth0/default  tether-demo.us.auth0.com", "✓ read:guardian_factors",
+		"4 granted · 0 missing · 0 excess · 0 unknown · 0 errors · checked at 12:00:00")
 	t.Run("verify-all", func(t *testing.T) { d.t = t; d.golden() })
 }
 
@@ -168,7 +162,7 @@ func TestSignInPanels(t *testing.T) {
 				VerificationURIComplete: "https://microsoft.com/devicelogin?code=F7K2-QX9P", ExpiresAt: fixedNow.Add(14*time.Minute + 32*time.Second), Interval: 5 * time.Second},
 			flows.Waiting{Remaining: 14 * time.Minute, Interval: 10 * time.Second},
 		}, []string{"c", "g"}, []string{"On any device, open  https://microsoft.com/devicelogin", "F7K2-QX9P", "expires in 14:32",
-			"checking every 10s", "code sent to your clipboard", "▀"}},
+			"checking every 10s", "▀"}},
 		{"browser opened", []flows.Event{flows.BrowserOpened{URL: "https://login.example/authorize?x=1"},
 			flows.AwaitingRedirect{URL: "https://login.example/authorize?x=1", RedirectURI: "http://127.0.0.1:4711/callback"}},
 			nil, []string{"Opened your browser on the consent page", "https://login.example/authorize?x=1"}},
@@ -239,13 +233,19 @@ func TestGeneratedKeyPair(t *testing.T) {
 	deps.Defaults = nil // a real tenant: nothing prefilled
 	d := newDriver(t, deps, Options{Setup: "auth0"})
 	d.key("enter", "down", "enter")
-	d.wantScreen("step 3 of 5 · in the console", "Register your public key")
-	d.key("pgdown", "pgdown")
-	d.wantScreen("-----END PUBLIC KEY-----", "c: copy the public key")
-	d.key("c")
-	d.wantScreen("copied to your clipboard")
+	// The links need the tenant domain: it is asked first, and the links
+	// follow it as it is typed.
+	d.wantScreen("step 3 of 5 · in the console", "Tenant domain (optional)", "https://manage.auth0.com/\n")
+	d.paste("acme.us.auth0.com")
+	d.wantScreen("https://manage.auth0.com/dashboard/us/acme/applications")
 	d.key("enter")
-	d.wantScreen("step 4 of 5 · credentials", "Tenant domain", "Client ID", "Private key (PEM): generated by tether, kept secret")
+	d.wantScreen("Register your public key")
+	d.key("pgdown", "pgdown")
+	d.wantScreen("-----END PUBLIC KEY-----", "c: copy the public key", "its private key is kept in an age-encrypted file")
+	d.key("c")
+	d.wantScreen("sent the public key to your clipboard (OSC 52)")
+	d.key("enter")
+	d.wantScreen("step 4 of 5 · credentials", "Tenant domain", "Client ID", "Private key (PEM): generated by tether, kept in an age-encrypted file, never shown", "acme.us.auth0.com")
 	v := d.view()
 	if strings.Contains(v, "PRIVATE KEY") || strings.Contains(v, "Private key (PEM)\n") {
 		t.Errorf("the private key is asked for or shown:\n%s", v)
@@ -261,7 +261,7 @@ func TestSetupAuth0PrivateKeyJWT(t *testing.T) {
 	deps, _ := testDeps(t)
 	d := newDriver(t, deps, Options{Setup: "auth0", Name: "pk"})
 	d.key("enter", "down", "enter", "enter")
-	d.wantScreen("Auth0 (pk) · step 4 of 5 · credentials", "Private key (PEM): given, kept secret", "Signing algorithm")
+	d.wantScreen("Auth0 (pk) · step 4 of 5 · credentials", "Private key (PEM): given, never shown", "Signing algorithm")
 	t.Run("inputs", func(t *testing.T) { d.t = t; d.golden() })
 	d.t = t
 	d.key("enter", "enter", "enter", "enter")
@@ -273,5 +273,27 @@ func TestSetupAuth0PrivateKeyJWT(t *testing.T) {
 	conns, _ := deps.Manager.Connections()
 	if len(conns) != 1 || conns[0].Method != "private-key-jwt" {
 		t.Errorf("connections = %+v", conns)
+	}
+}
+
+// TestStorageSentencesNameTheStoreInUse: with the encrypted file store,
+// nothing says the secret goes to the keyring.
+func TestStorageSentencesNameTheStoreInUse(t *testing.T) {
+	deps, _ := testDeps(t) // StoreKind file
+	deps.Defaults = nil
+	d := newDriver(t, deps, Options{Setup: "auth0"})
+	d.key("enter", "down", "enter", "enter") // no domain yet: the links stay generic
+	d.wantScreen("Register your public key")
+	d.key("pgdown")
+	d.wantScreen("its private key is kept in an age-encrypted file")
+	deps2, _ := testDeps(t) // a config dir of its own: no draft to resume
+	deps2.Defaults = nil
+	d2 := newDriver(t, deps2, Options{Setup: "auth0"})
+	d2.key("enter", "enter", "enter")
+	d2.wantScreen("Copy the Domain, Client ID and Client Secret")
+	for _, v := range []string{d.view(), d2.view()} {
+		if strings.Contains(strings.ToLower(v), "keyring") {
+			t.Errorf("with the file store, a screen mentions the keyring:\n%s", v)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/skip2/go-qrcode"
@@ -29,8 +30,8 @@ type signin struct {
 	awaiting *flows.AwaitingRedirect
 	outcome  string // approved, denied: reason, expired
 	showQR   bool
-	copied   bool
 	pasteErr string
+	spin     spinner.Model
 
 	paste   textinput.Model
 	pasteCh chan string
@@ -106,7 +107,7 @@ func newSignin(c *Common) *signin {
 	ti.Prompt = "redirect URL › "
 	ti.KeyMap.Paste.SetEnabled(false) // ctrl+v reads the host's clipboard, not the admin's
 	ti.SetWidth(60)
-	return &signin{common: c, paste: ti, pasteCh: make(chan string, 1)}
+	return &signin{common: c, paste: ti, pasteCh: make(chan string, 1), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
 }
 
 // handle records an event.
@@ -147,6 +148,14 @@ func (s *signin) pasting() bool { return s.awaiting != nil && s.awaiting.Paste &
 
 func (s *signin) update(msg tea.Msg) tea.Cmd {
 	k := s.common.Keys
+	if t, ok := msg.(spinner.TickMsg); ok {
+		if t.ID != s.spin.ID() {
+			return nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return cmd
+	}
 	if kp, ok := msg.(tea.KeyPressMsg); ok && s.question != nil {
 		s.questionKey(kp)
 		return nil
@@ -176,7 +185,7 @@ func (s *signin) update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case s.device != nil && key.Matches(kp, k.Copy):
-		s.copied = true
+		s.common.notice = copiedNote("code")
 		return tea.SetClipboard(s.device.UserCode)
 	case s.device != nil && key.Matches(kp, k.QR):
 		s.showQR = !s.showQR
@@ -193,7 +202,7 @@ func (s *signin) view() string {
 		fmt.Fprintf(&b, "On any device, open  %s\n", st.LinkTo(d.VerificationURI, d.VerificationURI))
 		fmt.Fprintf(&b, "and enter\n%s\n", st.Code.Render(d.UserCode))
 		if d.VerificationURIComplete != "" {
-			fmt.Fprintf(&b, "or open %s\n", st.LinkTo(d.VerificationURIComplete, d.VerificationURIComplete))
+			b.WriteString("or open\n" + wrapLink(st, d.VerificationURIComplete, s.common.Width-4, "") + "\n")
 		}
 		left := max(d.ExpiresAt.Sub(s.common.Deps.now()).Truncate(time.Second), 0)
 		fmt.Fprintf(&b, "expires in %s", formatClock(left))
@@ -201,9 +210,6 @@ func (s *signin) view() string {
 			fmt.Fprintf(&b, " · checking every %s", s.interval)
 		}
 		b.WriteString("\n")
-		if s.copied {
-			b.WriteString(st.Dim.Render("code sent to your clipboard (OSC 52); it is shown above too") + "\n")
-		}
 		if s.showQR {
 			target := d.VerificationURIComplete
 			if target == "" {
@@ -215,10 +221,10 @@ func (s *signin) view() string {
 		}
 	}
 	if s.opened != "" {
-		fmt.Fprintf(&b, "Opened your browser on the consent page. Not there? Open:\n%s\n", st.LinkTo(s.opened, s.opened))
+		b.WriteString("Opened your browser on the consent page. Not there? Open:\n" + wrapLink(st, s.opened, s.common.Width-4, "") + "\n")
 	}
 	if m := s.manual; m != nil {
-		fmt.Fprintf(&b, "Open this link in a browser (%s):\n%s\n", m.Reason, st.LinkTo(m.URL, m.URL))
+		b.WriteString(wrap(st.Normal, "Open this link in a browser ("+m.Reason+"):", s.common.Width-4, "") + "\n" + wrapLink(st, m.URL, s.common.Width-4, "") + "\n")
 	}
 	if a := s.awaiting; a != nil && a.Paste {
 		b.WriteString("\nAfter you approve, your browser lands on a page that may not load.\nCopy that page's full URL from the address bar and paste it here:\n")

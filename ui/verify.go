@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -20,6 +21,7 @@ type verifyModel struct {
 	cancel   context.CancelFunc
 	pending  int
 	evidence bool
+	done     []time.Time // when each connection's verification finished
 }
 
 func newVerify(c *Common, conns []providers.Connection) *verifyModel {
@@ -39,6 +41,7 @@ func (v *verifyModel) start() tea.Cmd {
 	v.cancel = cancel
 	j := newJob(ctx, v.c.nextJob())
 	v.job, v.pending = j, len(v.conns)
+	v.done = make([]time.Time, len(v.conns))
 	cmds := []tea.Cmd{j.wait()}
 	for _, l := range v.lists {
 		l.reset()
@@ -85,6 +88,7 @@ func (v *verifyModel) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		v.lists[msg.index].finish(msg.result)
+		v.done[msg.index] = v.c.Deps.now()
 		v.pending--
 		if v.pending > 0 {
 			return v.job.wait()
@@ -97,15 +101,17 @@ func (v *verifyModel) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, k.CopyLink):
 			for _, l := range v.lists {
 				if u := l.fixURL(); u != "" {
-					l.warnings = append(l.warnings, "fix link copied to your clipboard (OSC 52)")
+					v.c.notice = copiedNote("fix link")
 					return tea.SetClipboard(u)
 				}
 			}
+			v.c.notice = "no fix link to copy: nothing is missing"
 		case key.Matches(msg, k.Recheck) && v.pending == 0:
 			return v.start()
 		case key.Matches(msg, k.Back):
 			v.stop()
-			return func() tea.Msg { return backHomeMsg{} }
+			v.c.navigate(backHomeMsg{})
+			return nil
 		}
 	}
 	var cmds []tea.Cmd
@@ -119,8 +125,11 @@ func (v *verifyModel) view() string {
 	s := v.c.Styles
 	var b strings.Builder
 	title := "verifying"
+	if v.pending == 0 {
+		title = "verified"
+	}
 	if len(v.conns) > 1 {
-		title = "verifying every connection"
+		title += " every connection"
 	}
 	b.WriteString(s.Title.Render(title) + "\n\n")
 	for i, l := range v.lists {
@@ -130,6 +139,9 @@ func (v *verifyModel) view() string {
 		b.WriteString(l.view(v.evidence))
 		if l.done && l.err != nil {
 			b.WriteString(wrap(s.Error, "! "+l.err.Error(), v.c.Width-8, "  ") + "\n")
+		}
+		if l.done {
+			b.WriteString("  " + l.summary(v.done[i]) + "\n")
 		}
 	}
 	return b.String()

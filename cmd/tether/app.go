@@ -31,6 +31,9 @@ type app struct {
 	noBrowser    bool
 	accessible   bool
 	timeout      time.Duration // --timeout of verify and setup
+	// adminDelay is how long the sandbox's demo admin takes to approve a
+	// sign-in: a visible pause in the wizard, none in plain mode.
+	adminDelay time.Duration
 
 	// notify, while the TUI owns the terminal, shows a notice in it
 	// instead of writing to stderr over its screen.
@@ -45,7 +48,10 @@ type app struct {
 	cat     *catalog.Catalog
 	sb      *sandbox.Sandbox
 	manager *providers.Manager
-	stores  map[flows.StoreKind]flows.Store
+	// managerLive says that the manager's providers reach their tenants
+	// (or the sandbox's emulators), not only check records.
+	managerLive bool
+	stores      map[flows.StoreKind]flows.Store
 }
 
 func (a *app) catalog() (*catalog.Catalog, error) {
@@ -91,7 +97,9 @@ func (a *app) storeKind() (flows.StoreKind, error) {
 	return k, nil
 }
 
-func (a *app) keyringNotice(msg string) {
+// notice tells the admin something on the side: in the TUI while it owns
+// the terminal, else on stderr.
+func (a *app) notice(msg string) {
 	a.mu.Lock()
 	notify := a.notify
 	a.mu.Unlock()
@@ -119,7 +127,7 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 	switch {
 	case a.sandbox:
 		kr := flows.NewKeyringStore("tether-sandbox")
-		kr.Timeout, kr.OnWait, kr.Lock = 5*time.Second, a.keyringNotice, keyringLock
+		kr.Timeout, kr.OnWait, kr.Lock = 5*time.Second, a.notice, keyringLock
 		file := func() (flows.Store, error) {
 			return flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), filepath.Join(dir, "age-identity.txt"))
 		}
@@ -133,21 +141,25 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 		}
 	case kind == flows.StoreKeyring:
 		kr := flows.NewKeyringStore("tether")
-		kr.OnWait, kr.Lock = a.keyringNotice, keyringLock
+		kr.OnWait, kr.Lock = a.notice, keyringLock
 		s = kr
 	default:
+		var fs *flows.FileStore
 		if pass := os.Getenv("TETHER_PASSPHRASE"); pass != "" {
-			s, err = flows.OpenFileStoreWithPassphrase(filepath.Join(dir, "credentials"), pass)
+			fs, err = flows.OpenFileStoreWithPassphrase(filepath.Join(dir, "credentials"), pass)
 		} else {
 			id := os.Getenv("TETHER_AGE_IDENTITY")
 			if id == "" {
 				id = filepath.Join(dir, "age-identity.txt")
 			}
-			s, err = flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), id)
+			fs, err = flows.OpenFileStoreWithIdentity(filepath.Join(dir, "credentials"), id)
 		}
 		if err != nil {
 			return nil, err
 		}
+		// The key is made with the first credential; say where it is.
+		fs.OnNewKey = a.notice
+		s = fs
 	}
 	if a.stores == nil {
 		a.stores = map[flows.StoreKind]flows.Store{}
@@ -157,8 +169,8 @@ func (a *app) store(kind flows.StoreKind) (flows.Store, error) {
 }
 
 // managerFor builds the Manager. withProviders starts what the providers
-// need (the sandbox's emulators); commands that only read metadata pass
-// false.
+// need to sign in and verify (the sandbox's emulators); commands that only
+// read metadata pass false.
 func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	cat, err := a.catalog()
 	if err != nil {
@@ -174,15 +186,16 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.manager != nil && (!withProviders || len(a.manager.Providers) > 0) {
+	if a.manager != nil && (!withProviders || a.managerLive) {
 		return a.manager, nil
 	}
 	if a.timeout < 0 {
 		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
 	}
 	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
+	// Without the emulators the providers still check the records read.
+	env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{transport()}}}
 	if withProviders {
-		env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{transport()}}}
 		if a.sandbox {
 			deny, err := sandbox.ParseDeny(cat, a.sandboxDeny)
 			if err != nil {
@@ -202,14 +215,18 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			}
 			a.sb = sb
 			env.HTTP = sb.HTTPClient()
+			delay := a.adminDelay
+			m.Interact = func(ctx context.Context, provider string, io flows.Interaction) flows.Interaction {
+				return sb.Admin(provider, delay).Interact(ctx, io)
+			}
 		}
-		ps, err := registry.Providers(a.entries(), cat, env)
-		if err != nil {
-			return nil, err
-		}
-		m.Providers = ps
 	}
-	a.manager = m
+	ps, err := registry.Providers(a.entries(), cat, env)
+	if err != nil {
+		return nil, err
+	}
+	m.Providers = ps
+	a.manager, a.managerLive = m, withProviders
 	return m, nil
 }
 
@@ -267,13 +284,6 @@ func (u userAgent) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("User-Agent", "tether/"+versionString())
 	return u.next.RoundTrip(r)
-}
-
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	return "dev"
 }
 
 // ctxErr prefers the context's error, so an interrupt reads as one.

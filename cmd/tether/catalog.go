@@ -14,7 +14,7 @@ import (
 
 type catalogOptions struct {
 	provider string
-	format   string
+	output   *output
 }
 
 func newCatalogCmd(a *app) *cobra.Command {
@@ -25,23 +25,24 @@ func newCatalogCmd(a *app) *cobra.Command {
 		Long: `Print the permissions the platform needs from each provider, grouped in
 capabilities: collect (always required), optional read capabilities, and one
 capability per remediation action. Rows marked ⚑ are written in the integration
-guide with a scope that is not real; tether requests the real one shown.`,
+guide with a scope that is not real; tether requests the real one shown.
+
+With a provider tether can connect, the table is followed by its methods and
+the inputs each takes (--method and --set of tether setup).`,
 		Example: `  tether catalog
   tether catalog entra --format markdown
-  tether catalog --format json | jq '.providers[].permissions[].name'`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			c, _ := a.catalog()
-			return c.IDs(), cobra.ShellCompDirectiveNoFileComp
-		},
+  tether catalog auth0
+  tether catalog --json | jq '.providers[].permissions[].name'`,
+		Args:              maxOneArg("the provider whose permissions to print"),
+		ValidArgsFunction: completeProviders(a, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				opts.provider = args[0]
+				opts.provider = providerID(args[0])
 			}
 			return catalogRun(a, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.format, "format", "table", "output format: `table`, markdown or json")
+	opts.output = addOutputFlags(cmd, "table", "markdown", "json")
 	return cmd
 }
 
@@ -58,15 +59,25 @@ func catalogRun(a *app, opts *catalogOptions) error {
 		}
 		provs = []catalog.Provider{p}
 	}
-	switch opts.format {
+	format, err := opts.output.Format()
+	if err != nil {
+		return err
+	}
+	switch format {
 	case "json":
 		return plain.WriteJSON(a.ios.Out, catalog.Catalog{Version: c.Version, Providers: provs})
-	case "markdown", "md":
+	case "markdown":
 		return catalog.Markdown(a.ios.Out, provs)
-	case "table":
-		return catalogTable(a, provs)
 	}
-	return &flagError{fmt.Errorf("--format %q: use table, markdown or json", opts.format)}
+	if err := catalogTable(a, provs); err != nil {
+		return err
+	}
+	if opts.provider != "" {
+		if p, ok := a.implementedProvider(opts.provider); ok {
+			_, err = fmt.Fprint(a.ios.Stdout(), "\n"+plain.Methods(p))
+		}
+	}
+	return err
 }
 
 func catalogTable(a *app, provs []catalog.Provider) error {

@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -109,7 +111,7 @@ func TestBinaryStoresInGnomeKeyring(t *testing.T) {
 	if r := exe(t, env, "", "--sandbox", "status", "--json"); !strings.Contains(r.stdout, `"credential": "keyring: present"`) {
 		t.Errorf("status --json:\n%s", r.stdout)
 	}
-	if r := exe(t, env, "", "--sandbox", "forget", "auth0/default"); r.code != 0 {
+	if r := exe(t, env, "", "--sandbox", "forget", "auth0/default", "--yes"); r.code != 0 {
 		t.Fatalf("forget: exit %d %s", r.code, r.stderr)
 	}
 	if accounts := s.Accounts("tether-sandbox"); len(accounts) != 0 {
@@ -286,5 +288,93 @@ func TestBinaryNamesTheProxy(t *testing.T) {
 		}
 	default:
 		t.Error("the proxy was never asked")
+	}
+}
+
+// TestBinaryVersion: --version reports the version set at build time, or
+// else the revision the toolchain stamped, marked -dirty when the work
+// tree had changes; never a placeholder.
+func TestBinaryVersion(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "tether-v")
+	if out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "--version").Output(); err != nil || string(out) != "tether version v9.8.7\n" {
+		t.Errorf("--version of a build with -X main.version = %q, %v", out, err)
+	}
+
+	// The stamp needs a checkout with a .git directory (the toolchain
+	// reads no other kind, not a worktree's .git file): commit this
+	// source, as it is, in a repository of its own.
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	if testing.Short() {
+		t.Skip("builds a copy of the module")
+	}
+	clone := filepath.Join(dir, "clone")
+	gitIn := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(git, append([]string{"-c", "user.name=tether test", "-c", "user.email=test@example.invalid", "-C", clone}, args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %s: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	copyModule(t, git, "../..", clone)
+	gitIn("init", "--quiet")
+	gitIn("add", "--all")
+	gitIn("commit", "--quiet", "--no-verify", "--message", "the source under test")
+	rev := gitIn("rev-parse", "HEAD")[:12]
+	build := func() string {
+		t.Helper()
+		cmd := exec.Command("go", "build", "-buildvcs=true", "-o", bin, "./cmd/tether")
+		cmd.Dir = clone
+		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=true")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build in the clone: %v\n%s", err, out)
+		}
+		out, err := exec.Command(bin, "--version").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if got, want := build(), "tether version "+rev+"\n"; got != want {
+		t.Errorf("--version of a clean checkout = %q, want %q", got, want)
+	}
+	if err := os.WriteFile(filepath.Join(clone, "CHANGED"), []byte("an uncommitted change\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := build(), "tether version "+rev+"-dirty\n"; got != want {
+		t.Errorf("--version of a modified checkout = %q, want %q", got, want)
+	}
+}
+
+// copyModule copies the module's files, as git lists them (tracked or
+// not, but not ignored), from the checkout at src to dst.
+func copyModule(t *testing.T, git, src, dst string) {
+	t.Helper()
+	out, err := exec.Command(git, "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Skipf("not in a git checkout: %v", err)
+	}
+	for _, rel := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		data, err := os.ReadFile(filepath.Join(src, rel))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the work tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(rel)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, rel), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -40,20 +40,29 @@ when it cannot be run). TETHER_PASSPHRASE, the file store's key, is not passed
 on. Every run is recorded in the audit log (audit.log in the config directory).`,
 		Example: `  tether exec auth0 -- ./collector --config collector.yaml
   tether exec auth0/prod --no-token -- python3 import_auth0.py`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args:              execArgs,
+		ValidArgsFunction: completeConnection(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if dash := cmd.ArgsLenAtDash(); dash != 1 || len(args) < 2 {
-				return &flagError{errors.New("exec: want a connection, then --, then the command: tether exec auth0 -- COMMAND [ARG]...")}
-			}
-			opts.ref, opts.argv = args[0], args[1:]
+			opts.ref, opts.argv = connectionRef(args[0]), args[1:]
 			return execRun(cmd.Context(), a, opts)
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &flagError{fmt.Errorf("%w (the command goes after --: tether exec auth0 -- COMMAND [ARG]...)", err)}
+		return &flagError{err: fmt.Errorf("%w (the command goes after --: tether exec auth0 -- COMMAND [ARG]...)", err)}
 	})
 	cmd.Flags().BoolVar(&opts.noToken, "no-token", false, "do not mint an access token: pass only the stored credential")
 	return cmd
+}
+
+// execArgs wants the connection, then --, then the command.
+func execArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return &flagError{err: fmt.Errorf("exec needs %s, then --, then the command to run", connectionArg())}
+	}
+	if cmd.ArgsLenAtDash() != 1 || len(args) < 2 {
+		return &flagError{err: errors.New("exec: want a connection, then --, then the command: tether exec auth0 -- COMMAND [ARG]..."), help: "tether exec --help"}
+	}
+	return nil
 }
 
 func execRun(ctx context.Context, a *app, opts *execOptions) error {
@@ -66,9 +75,9 @@ func execRun(ctx context.Context, a *app, opts *execOptions) error {
 func runWith(ctx context.Context, a *app, opts *execOptions, m *providers.Manager, conn providers.Connection, e *auditEntry) error {
 	path, err := exec.LookPath(opts.argv[0])
 	if err != nil {
-		code := 127
+		code := exitNotFound
 		if !errors.Is(err, exec.ErrNotFound) && !errors.Is(err, fs.ErrNotExist) {
-			code = 126
+			code = exitCannotRun
 		}
 		e.outcome = fmt.Sprintf("exit %d", code)
 		return &exitStatus{code: code, msg: fmt.Sprintf("exec: %s: %v", opts.argv[0], cause(err))}
@@ -139,9 +148,9 @@ func runChild(a *app, path string, argv, env []string) (int, error) {
 		defer signal.Stop(sigs)
 	}
 	if err := c.Start(); err != nil {
-		code := 126
+		code := exitCannotRun
 		if errors.Is(err, fs.ErrNotExist) {
-			code = 127
+			code = exitNotFound
 		}
 		return code, err
 	}

@@ -21,7 +21,24 @@ const (
 	exitUsage     = 2   // usage or configuration error
 	exitNoVerdict = 3   // no verdict: network, authentication, rate limit
 	exitInterrupt = 130 // interrupted (ctrl+c)
+	exitCannotRun = 126 // exec: the command cannot be run, as a shell says
+	exitNotFound  = 127 // exec: no such command, as a shell says
 )
+
+// exitStatuses say what each exit code means, for the man page and the
+// help of the commands that end with a verdict.
+var exitStatuses = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "every needed permission is granted (unknown and excess checks are reported and do not fail), or the command did what it was asked"},
+	{exitMissing, "something needed is missing"},
+	{exitUsage, "usage or configuration error: a bad flag or input, an unknown provider or connection, a credential store that cannot be used, a confirmation that could not be asked"},
+	{exitNoVerdict, "no verdict: the provider could not be reached, refused the credential, or rate-limited past patience"},
+	{exitInterrupt, "interrupted (ctrl+c, SIGTERM)"},
+	{exitCannotRun, "with exec, the command cannot be run (it is not executable); otherwise exec exits with the status of its command"},
+	{exitNotFound, "with exec, the command is not found"},
+}
 
 // exitCode maps an error from a command to the process's exit code.
 func exitCode(err error) int {
@@ -32,6 +49,8 @@ func exitCode(err error) int {
 		unknown  *catalog.UnknownCapabilityError
 		store    *flows.StoreUnavailableError
 		config   *providers.ConfigError
+		record   *providers.RecordError
+		unsafe   *providers.UnsafeConfigError
 		flagErr  *flagError
 		signIn   *providers.SignInError
 		network  *flows.NetworkError
@@ -53,8 +72,8 @@ func exitCode(err error) int {
 	case errors.Is(err, context.Canceled), errors.Is(err, flows.ErrDeclined):
 		return exitInterrupt
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &unknown), errors.As(err, &flagErr),
-		errors.As(err, &store), errors.As(err, &config), errors.Is(err, providers.ErrNotImplemented),
-		errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer),
+		errors.As(err, &store), errors.As(err, &config), errors.As(err, &record), errors.As(err, &unsafe),
+		errors.Is(err, providers.ErrNotImplemented), errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer),
 		errors.Is(err, providers.ErrNoToken), errors.Is(err, providers.ErrNoExport):
 		return exitUsage
 	case errors.As(err, &signIn), errors.As(err, &network), errors.As(err, &timeout), errors.As(err, &tokenErr):
@@ -63,10 +82,21 @@ func exitCode(err error) int {
 	return exitNoVerdict
 }
 
-// flagError is a command-line parsing error from cobra.
-type flagError struct{ err error }
+// flagError is a command-line error: a flag or an argument that cannot be
+// parsed or is not known.
+type flagError struct {
+	err error
+	// help, when set, is where to read what is valid ("tether verify
+	// --help"), for an error that does not say it itself.
+	help string
+}
 
-func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Error() string {
+	if e.help != "" {
+		return e.err.Error() + " (see " + e.help + ")"
+	}
+	return e.err.Error()
+}
 func (e *flagError) Unwrap() error { return e.err }
 
 // exitStatus ends tether with the exit status of a command it ran (tether
@@ -91,7 +121,7 @@ func (e *silentError) Error() string { return e.err.Error() }
 func (e *silentError) Unwrap() error { return e.err }
 
 // printError writes err to w as one line per error it joins, prefixed
-// "tether:", with a hint for usage errors.
+// "tether:".
 func printError(w io.Writer, err error) {
 	var silent *silentError
 	if errors.As(err, &silent) {
@@ -104,9 +134,5 @@ func printError(w io.Writer, err error) {
 	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
 	for _, l := range lines {
 		fmt.Fprintln(w, "tether: "+l)
-	}
-	var flagErr *flagError
-	if errors.As(err, &flagErr) {
-		fmt.Fprintln(w, "tether: run tether --help for usage")
 	}
 }

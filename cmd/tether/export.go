@@ -16,7 +16,7 @@ import (
 
 type exportOptions struct {
 	ref        string
-	format     string
+	output     *output
 	to         string
 	force      bool
 	reveal     bool
@@ -46,14 +46,15 @@ export is recorded in the audit log (audit.log in the config directory).`,
   tether export auth0/prod --format env --to auth0.env
   tether export auth0 --age-recipient "$(cat platform-age.pub)" > auth0.json.age
   tether export auth0 --age-recipient "$(cat ~/.ssh/id_ed25519.pub)" --to auth0.json.age`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args:              oneArg(connectionArg),
+		ValidArgsFunction: completeConnection(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ref = args[0]
+			opts.ref = connectionRef(args[0])
 			return exportRun(cmd.Context(), a, opts)
 		},
 	}
+	opts.output = addOutputFlags(cmd, "json", "env")
 	f := cmd.Flags()
-	f.StringVar(&opts.format, "format", "json", "`json` or env (NAME=value lines a shell sources)")
 	f.StringVar(&opts.to, "to", "", "write to `FILE` (created with mode 0600) instead of stdout")
 	f.BoolVar(&opts.force, "force", false, "with --to, replace an existing file")
 	f.BoolVar(&opts.reveal, "reveal", false, "print the secret even though stdout is a terminal")
@@ -63,17 +64,19 @@ export is recorded in the audit log (audit.log in the config directory).`,
 }
 
 func exportRun(ctx context.Context, a *app, opts *exportOptions) error {
-	e := &auditEntry{action: "export", detail: exportDetail(opts)}
+	f, err := opts.output.Format()
+	if err != nil {
+		return err
+	}
+	format := plain.ExportFormat(f)
+	e := &auditEntry{action: "export", detail: exportDetail(opts, format)}
 	return a.handover(e, opts.ref, func(m *providers.Manager, conn providers.Connection) error {
-		return writeExport(ctx, a, opts, m, conn, e)
+		return writeExport(ctx, a, opts, format, m, conn, e)
 	})
 }
 
-func writeExport(ctx context.Context, a *app, opts *exportOptions, m *providers.Manager, conn providers.Connection, e *auditEntry) error {
-	format, err := plain.ParseExportFormat(opts.format)
-	if err != nil {
-		return &providers.UsageError{Msg: err.Error()}
-	}
+func writeExport(ctx context.Context, a *app, opts *exportOptions, format plain.ExportFormat, m *providers.Manager, conn providers.Connection, e *auditEntry) error {
+	var err error
 	if opts.force && opts.to == "" {
 		return providers.Usagef("--force replaces the file named by --to; without --to the export goes to stdout")
 	}
@@ -122,8 +125,8 @@ func writeExport(ctx context.Context, a *app, opts *exportOptions, m *providers.
 
 // exportDetail says where an export went and how, for the audit log and
 // the confirmation: never what it holds.
-func exportDetail(opts *exportOptions) string {
-	d := "format " + opts.format
+func exportDetail(opts *exportOptions, format plain.ExportFormat) string {
+	d := "format " + string(format)
 	if opts.to != "" {
 		d += ", to " + opts.to + " (mode 0600)"
 	} else {

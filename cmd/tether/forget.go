@@ -22,12 +22,16 @@ func newForgetCmd(a *app) *cobra.Command {
 		Short: "Delete a connection's credential and metadata",
 		Long: `Delete a connection: its credential from the store (every piece of it) and its
 metadata. The app or token in the provider's console is left alone; revoke it
-there too if it is no longer needed. On a terminal tether asks first.`,
+there too if it is no longer needed. On a terminal tether asks first; without
+one (a script, a pipe) it deletes only with --yes.`,
 		Example: `  tether forget auth0/prod
   tether forget auth0 --yes`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: oneArg(func() string {
+			return "the connection to delete, as PROVIDER[/NAME] (tether status lists them)"
+		}),
+		ValidArgsFunction: completeConnections(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ref = args[0]
+			opts.ref = connectionRef(args[0])
 			return forgetRun(cmd.Context(), a, opts)
 		},
 	}
@@ -39,6 +43,12 @@ func forgetRun(ctx context.Context, a *app, opts *forgetOptions) error {
 	m, err := a.managerFor(false)
 	if err != nil {
 		return err
+	}
+	if err := a.checkRefs(m, []string{opts.ref}); err != nil {
+		return err
+	}
+	if err := m.Config.CheckPrivate(); err != nil {
+		fmt.Fprintln(a.ios.Stderr(), "tether: warning: "+err.Error())
 	}
 	conns, err := m.Resolve([]string{opts.ref})
 	if err != nil {
@@ -52,7 +62,12 @@ func forgetRun(ctx context.Context, a *app, opts *forgetOptions) error {
 		return providers.Usagef("%s has %d connections (%s): name one", opts.ref, len(conns), strings.Join(names, ", "))
 	}
 	k := conns[0].Key()
-	if !opts.yes && a.ios.CanPrompt() {
+	if !opts.yes && !a.ios.CanPrompt() {
+		// Deleting a credential is not undone: without a terminal to ask
+		// on, only --yes says that it is meant.
+		return providers.Usagef("forget deletes %s (%s) and its credential: pass --yes to confirm, as there is no terminal to ask on", k, conns[0].Tenant)
+	}
+	if !opts.yes {
 		fmt.Fprintf(a.ios.Stderr(), "Delete %s (%s) and its credential? [y/N] ", k, conns[0].Tenant)
 		answer, _ := a.ios.Lines().ReadString('\n')
 		if reply := strings.ToLower(strings.TrimSpace(answer)); reply != "y" && reply != "yes" {

@@ -5,9 +5,31 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/audit"
 )
+
+// connectionArg says what the one argument of token, export and exec is.
+func connectionArg() string {
+	return "the connection to hand over, as PROVIDER[/NAME] (tether status lists them)"
+}
+
+// completeConnection completes the connection argument of token, export
+// and exec; what follows exec's -- is the shell's to complete.
+func completeConnection(a *app) cobra.CompletionFunc {
+	connections := completeConnections(a)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		switch {
+		case len(args) == 0:
+			return connections(cmd, args, toComplete)
+		case cmd.Name() == "exec":
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+}
 
 // handover runs a command that hands the connection ref names over (token,
 // export, exec), and records it in the audit log however it ends.
@@ -16,6 +38,9 @@ func (a *app) handover(e *auditEntry, ref string, run func(*providers.Manager, p
 	err := func() error {
 		m, err := a.managerFor(true)
 		if err != nil {
+			return err
+		}
+		if err := a.checkRefs(m, []string{ref}); err != nil {
 			return err
 		}
 		conn, err := m.ResolveOne(ref)

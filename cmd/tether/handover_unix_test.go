@@ -98,7 +98,10 @@ func TestBinaryRefusesOnARealTerminal(t *testing.T) {
 	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	tm := startTmux(t, "sh "+script)
+	requireTool(t, "tmux")
+	tm := &tmux{t: t, sock: filepath.Join(t.TempDir(), "tmux.sock"), dir: t.TempDir()}
+	tm.run("new-session", "-d", "-x", "80", "-y", "24", "-s", "e2e", "sh "+script)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run() })
 	tm.waitFor("token exit 2", "export exit 2", "reveal exit 0")
 	s := tm.screen("-J") // wrapped lines joined
 	for _, want := range []string{

@@ -142,23 +142,7 @@ func (e *acmeEmulator) SetGranted(p catalog.Permission, granted bool) error {
 // provider that only the registry knows of.
 func TestRegisteringAProviderIsOneEntry(t *testing.T) {
 	isolate(t)
-	acme, err := catalog.Parse([]byte(acmeCatalog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	def, _ := catalog.Default()
-	cat := &catalog.Catalog{Version: def.Version, Providers: append(slices.Clone(def.Providers), acme.Providers...)} // the catalog entry
-	if err := cat.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	entries := append(slices.Clone(registry.Entries), registry.Entry{ // the one registry line
-		ID: "acme",
-		New: func(_ *catalog.Catalog, env providers.Env) (providers.Provider, error) {
-			return &acmeProvider{env: env}, nil
-		},
-		Emulator: func(c sandbox.Config) (sandbox.Emulator, error) { return &acmeEmulator{granted: c.Granted()}, nil },
-	})
-	newApp := func() *app { return &app{cat: cat, registry: entries} }
+	newApp := func() *app { return newAcmeApp(t) }
 
 	r := tether(t, "", newApp(), "--sandbox", "setup", "acme", "--no-input")
 	if r.code != 2 || !strings.Contains(r.stderr, "Create the tether role in demo.acme.test") || !strings.Contains(r.stderr, "--yes") {
@@ -186,4 +170,27 @@ func TestRegisteringAProviderIsOneEntry(t *testing.T) {
 			t.Errorf("%s = %s (%s), want %s", c.Permission, c.Status, c.Evidence, want)
 		}
 	}
+}
+
+// newAcmeApp is tether with acme registered: its catalog entry and its
+// one registry line.
+func newAcmeApp(t *testing.T) *app {
+	t.Helper()
+	acme, err := catalog.Parse([]byte(acmeCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := catalog.Default()
+	cat := &catalog.Catalog{Version: def.Version, Providers: append(slices.Clone(def.Providers), acme.Providers...)} // the catalog entry
+	if err := cat.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	entries := append(slices.Clone(registry.Entries), registry.Entry{ // the one registry line
+		ID: "acme",
+		New: func(_ *catalog.Catalog, env providers.Env) (providers.Provider, error) {
+			return &acmeProvider{env: env}, nil
+		},
+		Emulator: func(c sandbox.Config) (sandbox.Emulator, error) { return &acmeEmulator{granted: c.Granted()}, nil },
+	})
+	return &app{cat: cat, registry: entries}
 }

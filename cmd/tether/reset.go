@@ -19,7 +19,7 @@ unticked, apps created, tokens rotated), so that the next --sandbox command
 meets them as new. Sandbox connections and their credentials are kept; tether
 --sandbox forget removes those. Real tenants are never touched.`,
 		Example: `  tether --sandbox reset`,
-		Args:    usageArgs(cobra.NoArgs),
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !a.sandbox {
 				return providers.Usagef("reset works on the sandbox only: run tether --sandbox reset")

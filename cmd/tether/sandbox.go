@@ -20,7 +20,7 @@ import (
 type sandboxOptions struct {
 	listen      string
 	allowRemote bool
-	json        bool
+	output      *output
 }
 
 func newSandboxCmd(a *app) *cobra.Command {
@@ -37,14 +37,14 @@ directly (it serves the demo tenant) or resolve the tenant's host name to it.
 --sandbox-deny applies here too.`,
 		Example: `  tether sandbox --listen 127.0.0.1:8443
   tether sandbox --json > sandbox.json`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return sandboxRun(cmd.Context(), a, opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.listen, "listen", "127.0.0.1:0", "the address to listen on, as `HOST:PORT` (port 0 picks free ports; else consecutive ports from it)")
 	cmd.Flags().BoolVar(&opts.allowRemote, "allow-remote", false, "let --listen be an address other machines reach (the demo tenants give tokens to anyone)")
-	cmd.Flags().BoolVar(&opts.json, "json", false, "print the endpoints as one JSON document")
+	opts.output = addOutputFlags(cmd, "text", "json")
 	return cmd
 }
 
@@ -63,6 +63,9 @@ type sandboxDocument struct {
 }
 
 func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
+	if _, err := opts.output.Format(); err != nil {
+		return err
+	}
 	cat, err := a.catalog()
 	if err != nil {
 		return err
@@ -102,7 +105,7 @@ func sandboxRun(ctx context.Context, a *app, opts *sandboxOptions) error {
 		doc.Emulators = append(doc.Emulators, ep)
 	}
 	out := a.ios.Stdout()
-	if opts.json {
+	if opts.output.JSON() {
 		if err := plain.WriteJSON(a.ios.Out, doc); err != nil {
 			return err
 		}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +26,7 @@ type setupOptions struct {
 	secretStdin  bool
 	noInput      bool
 	yes          bool
+	replace      bool
 }
 
 func newSetupCmd(a *app) *cobra.Command {
@@ -37,25 +40,35 @@ the sign-in, and a check of every permission the enabled capabilities need.
 Inputs come from --set KEY=VALUE, secrets from stdin with --secret-stdin (never
 from the command line). On a terminal, tether asks for what is missing; without
 one, or with --no-input, a missing input is an error naming the flag to pass.
-In --sandbox mode every input defaults to the demo tenant's value.`,
+In --sandbox mode every input defaults to the demo tenant's value.
+
+A connection is PROVIDER/NAME (--name, "default" by default). Setting up a
+name that exists replaces it: on a terminal tether asks first; without one it
+refuses unless --replace is given. tether setup PROVIDER --help lists the
+provider's methods and their inputs.`,
 		Example: `  tether --sandbox setup auth0
   tether setup auth0 --name prod --set domain=acme.us.auth0.com --set client_id=2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT --secret-stdin < secret.txt
-  tether setup auth0 --method private-key-jwt --set domain=acme.us.auth0.com --set client_id=… --secret-stdin < key.pem`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+  tether setup auth0 --method private-key-jwt --set domain=acme.us.auth0.com --set client_id=2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT --secret-stdin < key.pem
+  tether setup auth0 --help`,
+		Args: oneArg(func() string {
+			return "the provider to connect, one of: " + strings.Join(a.implementedIDs(), ", ") + " (like tether setup " + firstOr(a.implementedIDs(), "PROVIDER") + ")"
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.provider = args[0]
+			opts.provider = providerID(args[0])
 			return setupRun(cmd.Context(), a, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.name, "name", "default", "a name for this connection, to keep several per provider")
-	f.StringVar(&opts.method, "method", "", "how to connect (see the provider's methods in the help of its errors); the first by default")
+	f.StringVar(&opts.method, "method", "", "how to connect (tether setup PROVIDER --help lists the methods); the first by default")
 	f.StringSliceVar(&opts.capabilities, "with", nil, "optional capabilities to enable, as `CAP[,CAP]` (tether catalog PROVIDER lists them)")
 	f.StringArrayVar(&opts.set, "set", nil, "an input, as `KEY=VALUE` (repeatable)")
 	f.BoolVar(&opts.secretStdin, "secret-stdin", false, "read the method's secret (client secret, private key, token) from stdin")
 	f.BoolVar(&opts.noInput, "no-input", false, "never prompt; fail on a missing input instead")
 	f.BoolVarP(&opts.yes, "yes", "y", false, "answer yes when the setup asks to go on (creating an app in the tenant, say)")
+	f.BoolVar(&opts.replace, "replace", false, "replace the connection of that name if it exists (without it, tether asks on a terminal and refuses elsewhere)")
 	f.DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
+	setupCompletions(a, cmd)
 	return cmd
 }
 
@@ -63,6 +76,13 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	// Asked for line-by-line questions, or on a terminal with nothing given
 	// on the command line: the wizard.
 	if a.accessible && a.ios.CanPrompt() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 {
+		m, err := a.managerFor(false)
+		if err != nil {
+			return err
+		}
+		if err := confirmReplace(ctx, a, m, opts); err != nil {
+			return err
+		}
 		return runAccessible(ctx, a, opts.provider, opts.name)
 	}
 	if a.ios.IsStdinTTY() && !a.accessibleMode() && a.ios.IsStdoutTTY() && !opts.noInput && !opts.secretStdin && len(opts.set) == 0 && opts.method == "" && len(opts.capabilities) == 0 {
@@ -70,6 +90,10 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	}
 	m, err := a.managerFor(true)
 	if err != nil {
+		return err
+	}
+	// Before the admin types a secret for nothing.
+	if err := m.CheckConfig(); err != nil {
 		return err
 	}
 	p, cp, err := m.Lookup(opts.provider)
@@ -85,6 +109,9 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	}
 	if _, err := cp.Normalize(opts.capabilities); err != nil {
 		return &providers.UsageError{Msg: err.Error()}
+	}
+	if err := confirmReplace(ctx, a, m, opts); err != nil {
+		return err
 	}
 	in, err := collectInputs(a, opts, method, func(in providers.Inputs) []providers.Step { return p.Steps(method, in) })
 	if err != nil {
@@ -134,6 +161,47 @@ func setupRun(ctx context.Context, a *app, opts *setupOptions) error {
 	return nil
 }
 
+// confirmReplace makes sure that a setup over an existing connection is
+// meant, before anything is asked or typed: --replace says so; on a
+// terminal the admin is asked; elsewhere it is an error naming both ways
+// on (--replace, or another --name).
+func confirmReplace(ctx context.Context, a *app, m *providers.Manager, opts *setupOptions) error {
+	if opts.replace {
+		return nil
+	}
+	conns, err := m.Connections()
+	if err != nil {
+		return err
+	}
+	k := flows.Key{Provider: opts.provider, Name: opts.name}
+	i := slices.IndexFunc(conns, func(c providers.Connection) bool { return c.Key() == k })
+	if i < 0 {
+		return nil
+	}
+	existing := fmt.Sprintf("%s already exists (tenant %s, %s)", k, conns[i].Tenant, lastVerified(conns[i], time.Now()))
+	if opts.noInput || !a.ios.CanPrompt() {
+		return providers.Usagef("%s: pass --replace to replace it, or --name NAME to add another connection", existing)
+	}
+	q := flows.Question{Prompt: "Replace " + k.String() + "?",
+		Detail: existing + "; its credential is replaced once the new one is stored. --name NAME adds another connection instead."}
+	answer, err := plain.Asker(a.ios, false, opts.noInput)(ctx, q)
+	if err != nil {
+		return err
+	}
+	if answer != 0 {
+		return fmt.Errorf("%s is kept as it was (--name NAME adds another connection): %w", k, flows.ErrDeclined)
+	}
+	return nil
+}
+
+// firstOr returns the first of ss, or def when there is none.
+func firstOr(ss []string, def string) string {
+	if len(ss) == 0 {
+		return def
+	}
+	return ss[0]
+}
+
 // readPasted passes the redirect URL the admin pastes on stdin to the flow.
 func readPasted(a *app, paste chan<- string) {
 	line, err := a.ios.Lines().ReadString('\n')
@@ -160,7 +228,7 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 	for _, kv := range opts.set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return providers.Inputs{}, &flagError{fmt.Errorf("--set %q: want KEY=VALUE, like domain=acme.us.auth0.com", kv)}
+			return providers.Inputs{}, &flagError{err: fmt.Errorf("--set %q: want KEY=VALUE, like domain=acme.us.auth0.com", kv)}
 		}
 		in, ok := m.Input(k)
 		if ok && in.Secret {
@@ -207,6 +275,11 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 			}
 		}
 	}
+	if opts.noInput || !a.ios.CanPrompt() {
+		if err := missingInputs(m, values, secrets); err != nil {
+			return providers.Inputs{}, err
+		}
+	}
 	var prompter *plain.Prompter
 	stepsShown := false
 	showSteps := func() {
@@ -215,7 +288,13 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 			fmt.Fprint(a.ios.Stderr(), plain.Steps(steps(providers.Inputs{Values: values})))
 		}
 	}
-	for _, in := range m.Inputs {
+	// What the console links are built from is asked first, so that the
+	// steps shown lead into the tenant.
+	links := providers.LinkInputs(m, steps)
+	inputs := append(slices.Clone(links), slices.DeleteFunc(slices.Clone(m.Inputs), func(in providers.Input) bool {
+		return slices.ContainsFunc(links, func(l providers.Input) bool { return l.Key == in.Key })
+	})...)
+	for _, in := range inputs {
 		if in.Optional || values[in.Key] != "" || secrets[in.Key] != "" {
 			continue
 		}
@@ -228,11 +307,10 @@ func collectInputs(a *app, opts *setupOptions, m providers.Method, steps func(pr
 			secrets[in.Key] = v
 			continue
 		}
-		if opts.noInput || !a.ios.CanPrompt() {
-			return providers.Inputs{}, missingInput(in)
-		}
 		if prompter == nil {
 			prompter = plain.NewPrompter(a.ios)
+		}
+		if !slices.ContainsFunc(links, func(l providers.Input) bool { return l.Key == in.Key }) {
 			showSteps()
 		}
 		v, err := prompter.Ask(in)
@@ -256,7 +334,11 @@ func generateInput(a *app, in providers.Input) (string, error) {
 		return "", err
 	}
 	w := a.ios.Stderr()
-	fmt.Fprintln(w, "tether generated a key pair; the private key will be stored with the connection.")
+	kind, err := a.storeKind()
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintln(w, "tether generated a key pair; the private key will be kept in "+kind.Describe()+".")
 	for _, art := range g.Show {
 		fmt.Fprintf(w, "%s:\n%s\n", art.Label, strings.TrimRight(art.Text, "\n"))
 	}
@@ -267,16 +349,32 @@ func generateInput(a *app, in providers.Input) (string, error) {
 	return g.Value, nil
 }
 
-func missingInput(in providers.Input) error {
+// missingInputs names, on one line, every required input that no flag,
+// stdin or demo value gave: a script's author fixes them all at once.
+func missingInputs(m providers.Method, values, secrets map[string]string) error {
+	var missing []string
+	for _, in := range m.Inputs {
+		if !in.Optional && values[in.Key] == "" && secrets[in.Key] == "" {
+			missing = append(missing, missingInput(in))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return providers.Usagef("%s", strings.Join(missing, "; "))
+}
+
+// missingInput says how to give one missing input.
+func missingInput(in providers.Input) string {
 	if in.Secret && in.Generate != nil {
-		return providers.Usagef("missing %s (%s): pipe it into tether with --secret-stdin, or run on a terminal to have tether generate a key pair", in.Key, strings.ToLower(in.Label))
+		return fmt.Sprintf("missing %s (%s): pipe it into tether with --secret-stdin, or run on a terminal to have tether generate a key pair", in.Key, strings.ToLower(in.Label))
 	}
 	if in.Secret {
-		return providers.Usagef("missing %s (%s): pipe it into tether with --secret-stdin", in.Key, strings.ToLower(in.Label))
+		return fmt.Sprintf("missing %s (%s): pipe it into tether with --secret-stdin", in.Key, strings.ToLower(in.Label))
 	}
 	example := in.Placeholder
 	if example == "" {
 		example = "VALUE"
 	}
-	return providers.Usagef("missing %s (%s): pass --set %s=%s", in.Key, strings.ToLower(in.Label), in.Key, example)
+	return fmt.Sprintf("missing %s (%s): pass --set %s=%s", in.Key, strings.ToLower(in.Label), in.Key, example)
 }

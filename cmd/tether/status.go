@@ -16,7 +16,7 @@ import (
 )
 
 type statusOptions struct {
-	json bool
+	output *output
 }
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -27,34 +27,59 @@ func newStatusCmd(a *app) *cobra.Command {
 		Long: `List stored connections: tenant, method, capabilities, where the credential is
 and whether it is there, the last verification and the secret's expiry. It makes
 no network call; tether verify checks the permissions live.`,
-		Args: usageArgs(cobra.NoArgs),
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return statusRun(cmd.Context(), a, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON document (stable: fields may be added, none renamed)")
+	opts.output = addOutputFlags(cmd, "table", "json")
 	return cmd
 }
 
 func statusRun(ctx context.Context, a *app, opts *statusOptions) error {
+	if _, err := opts.output.Format(); err != nil {
+		return err
+	}
 	m, err := a.managerFor(false)
 	if err != nil {
 		return err
 	}
-	conns, err := m.Connections()
+	f, err := m.Records()
 	if err != nil {
 		return err
 	}
+	conns := f.Connections
+	// Through a config dir others can write, no credential is read, not
+	// even to say whether it is there.
+	unsafe := m.Config.CheckPrivate()
+	if unsafe != nil {
+		fmt.Fprintln(a.ios.Stderr(), "tether: warning: "+unsafe.Error())
+	}
+	// A record that is not used is named, and the others listed.
+	badErr := recordsError(f.Unusable)
+	if badErr != nil {
+		printError(a.ios.Stderr(), badErr)
+		badErr = &silentError{badErr}
+	}
 	doc := plain.StatusDocument{Connections: []plain.StatusConnection{}}
 	for _, c := range conns {
-		doc.Connections = append(doc.Connections, plain.StatusConnection{Connection: c, Credential: credentialState(ctx, a, c)})
+		state := string(c.Store) + ": not checked"
+		if unsafe == nil {
+			state = credentialState(ctx, a, c)
+		}
+		doc.Connections = append(doc.Connections, plain.StatusConnection{Connection: c, Credential: state})
 	}
-	if opts.json {
-		return plain.WriteJSON(a.ios.Out, doc)
+	if opts.output.JSON() {
+		if err := plain.WriteJSON(a.ios.Out, doc); err != nil {
+			return err
+		}
+		return badErr
 	}
 	if len(conns) == 0 {
-		fmt.Fprintln(a.ios.Stderr(), "no connections yet: tether setup PROVIDER creates one (tether catalog lists the providers)")
-		return nil
+		if badErr == nil {
+			fmt.Fprintln(a.ios.Stderr(), "no connections yet: tether setup PROVIDER creates one (tether catalog lists the providers)")
+		}
+		return badErr
 	}
 	tw := tabwriter.NewWriter(a.ios.Stdout(), 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONNECTION\tTENANT\tMETHOD\tCAPABILITIES\tLAST VERIFIED\tCREDENTIAL")
@@ -64,7 +89,10 @@ func statusRun(ctx context.Context, a *app, opts *statusOptions) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Key(), c.Tenant, c.Method,
 			strings.Join(c.Capabilities, ","), lastVerified(c, now), sc.Credential)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return badErr
 }
 
 // lastVerified summarizes a connection's last verification in words.
@@ -83,13 +111,14 @@ func lastVerified(c providers.Connection, now time.Time) string {
 	return "! no verdict, " + ago
 }
 
-// credentialState says where the secret is and whether it is there.
+// credentialState says where the secret is and whether it is there,
+// without reading it where the store can tell (no passphrase needed).
 func credentialState(ctx context.Context, a *app, c providers.Connection) string {
 	store, err := a.store(c.Store)
 	if err != nil {
 		return string(c.Store) + ": unavailable"
 	}
-	_, err = store.Load(ctx, c.Key())
+	err = flows.Present(ctx, store, c.Key())
 	switch {
 	case err == nil:
 		return string(c.Store) + ": present"
@@ -97,6 +126,8 @@ func credentialState(ctx context.Context, a *app, c providers.Connection) string
 		return string(c.Store) + ": missing"
 	case errors.Is(err, flows.ErrCorrupt):
 		return string(c.Store) + ": damaged"
+	case errors.Is(err, flows.ErrWrongKey):
+		return string(c.Store) + ": another key"
 	}
 	return string(c.Store) + ": unavailable"
 }

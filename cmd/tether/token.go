@@ -11,7 +11,7 @@ import (
 
 type tokenOptions struct {
 	ref    string
-	json   bool
+	output *output
 	reveal bool
 }
 
@@ -30,18 +30,22 @@ Every call is recorded in the audit log (audit.log in the config directory).`,
 		Example: `  # the token on curl's stdin, never on a command line the process list shows
   tether token auth0 | sed 's/^/Authorization: Bearer /' | curl -sH @- https://acme.us.auth0.com/api/v2/users
   tether token auth0/prod --json | jq -r .expires_at`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args:              oneArg(connectionArg),
+		ValidArgsFunction: completeConnection(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ref = args[0]
+			opts.ref = connectionRef(args[0])
 			return tokenRun(cmd.Context(), a, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON document with the token, its type, expiry and scopes")
+	opts.output = addOutputFlags(cmd, "text", "json")
 	cmd.Flags().BoolVar(&opts.reveal, "reveal", false, "print the token even though stdout is a terminal")
 	return cmd
 }
 
 func tokenRun(ctx context.Context, a *app, opts *tokenOptions) error {
+	if _, err := opts.output.Format(); err != nil {
+		return err
+	}
 	e := &auditEntry{action: "token"}
 	return a.handover(e, opts.ref, func(m *providers.Manager, conn providers.Connection) error {
 		return printToken(ctx, a, opts, m, conn, e)
@@ -57,7 +61,7 @@ func printToken(ctx context.Context, a *app, opts *tokenOptions, m *providers.Ma
 	if err != nil {
 		return ctxErr(ctx, err)
 	}
-	if opts.json {
+	if opts.output.JSON() {
 		e.detail = "json"
 		return plain.WriteJSON(a.ios.Out, plain.NewTokenDocument(t))
 	}

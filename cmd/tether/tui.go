@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/ui"
 )
@@ -32,8 +35,14 @@ func tuiDeps(ctx context.Context, a *app) (ui.Deps, error) {
 	return deps, nil
 }
 
+// sandboxAdminDelay is how long the sandbox's demo admin takes to approve
+// a sign-in in the wizard, so that the admin sees the code or the link
+// before it is used.
+const sandboxAdminDelay = 1500 * time.Millisecond
+
 // runTUI runs the wizard on the terminal until the admin quits.
 func runTUI(ctx context.Context, a *app, opts ui.Options) error {
+	a.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, a)
 	if err != nil {
 		return err
@@ -52,15 +61,41 @@ func runTUI(ctx context.Context, a *app, opts ui.Options) error {
 		a.notify = nil
 		a.mu.Unlock()
 	}()
-	_, err = p.Run()
+	final, err := p.Run()
 	if errors.Is(err, tea.ErrInterrupted) || errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return context.Canceled
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if m, ok := final.(*ui.Model); ok {
+		if stop, ok := m.Interrupted(); ok {
+			// The screen is gone: say on stderr what was kept and how to
+			// go on, then exit as interrupted.
+			fmt.Fprintf(a.ios.Stderr(), "tether: setup of %s interrupted at %s; what you typed is kept (no secret is); resume with: %s\n",
+				stop.Key, stop.Step, resumeCommand(a, stop.Key))
+			return &silentError{context.Canceled}
+		}
+	}
+	return nil
+}
+
+// resumeCommand is the command that resumes the setup of k.
+func resumeCommand(a *app, k flows.Key) string {
+	cmd := "tether "
+	if a.sandbox {
+		cmd += "--sandbox "
+	}
+	cmd += "setup " + k.Provider
+	if k.Name != "default" {
+		cmd += " --name " + k.Name
+	}
+	return cmd
 }
 
 // runAccessible runs the wizard as line-by-line questions.
 func runAccessible(ctx context.Context, a *app, provider, name string) error {
+	a.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, a)
 	if err != nil {
 		return err

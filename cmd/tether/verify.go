@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -10,8 +12,8 @@ import (
 )
 
 type verifyOptions struct {
-	refs []string
-	json bool
+	refs   []string
+	output *output
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -21,36 +23,62 @@ func newVerifyCmd(a *app) *cobra.Command {
 		Short: "Re-verify stored connections: every permission, with evidence",
 		Long: `Re-verify stored connections concurrently, printing each check as it finishes.
 
+With no connection stored there is nothing to verify: tether says so on stderr
+and exits 0, as status does (--json prints {"connections":[]}).
+
 Exit status: 0 when every needed permission is granted, 1 when something needed
 is missing, 3 when a verdict could not be reached (network, authentication,
 rate limit), 2 for usage or configuration errors.`,
 		Example: `  tether verify
   tether verify auth0/prod okta
   tether verify --json | jq '.connections[] | select(.ok | not)'`,
+		ValidArgsFunction: completeConnections(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.refs = args
+			opts.refs = connectionRefs(args)
 			return verifyRun(cmd.Context(), a, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON document (stable: fields may be added, none renamed)")
+	opts.output = addOutputFlags(cmd, "text", "json")
 	cmd.Flags().DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
 	return cmd
 }
 
 func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
+	if _, err := opts.output.Format(); err != nil {
+		return err
+	}
 	m, err := a.managerFor(true)
 	if err != nil {
 		return err
 	}
-	conns, err := m.Resolve(opts.refs)
+	if err := a.checkRefs(m, opts.refs); err != nil {
+		return err
+	}
+	if err := m.Config.CheckPrivate(); err != nil {
+		return err
+	}
+	conns, bad, err := m.Select(opts.refs)
 	if err != nil {
 		return err
 	}
+	// A record that is not used is named, and the others verified.
+	badErr := recordsError(bad)
+	if badErr != nil {
+		printError(a.ios.Stderr(), badErr)
+	}
 	if len(conns) == 0 {
-		return providers.Usagef("no connections yet: tether setup PROVIDER creates one (tether status lists them)")
+		if badErr != nil {
+			return &silentError{badErr}
+		}
+		// Nothing stored is not a failure: a fresh host verifies clean.
+		fmt.Fprintln(a.ios.Stderr(), "no connections yet: tether setup PROVIDER creates one (tether catalog lists the providers)")
+		if opts.output.JSON() {
+			return plain.WriteJSON(a.ios.Out, plain.NewVerifyDocument(nil))
+		}
+		return nil
 	}
 	var results []providers.Result
-	if opts.json {
+	if opts.output.JSON() {
 		results = m.VerifyAll(ctx, conns, func(int) providers.Reporter { return discard{} }, nil)
 		if err := plain.WriteJSON(a.ios.Out, plain.NewVerifyDocument(results)); err != nil {
 			return err
@@ -85,7 +113,19 @@ func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
 	if worst != providers.VerdictOK {
 		return &silentError{&providers.VerdictError{Verdict: worst}}
 	}
+	if badErr != nil {
+		return &silentError{badErr}
+	}
 	return nil
+}
+
+// recordsError joins the errors of records that are not used, or is nil.
+func recordsError(bad []*providers.RecordError) error {
+	errs := make([]error, len(bad))
+	for i, b := range bad {
+		errs[i] = b
+	}
+	return errors.Join(errs...)
 }
 
 // methodName returns the display name of a connection's method.

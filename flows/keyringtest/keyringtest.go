@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // Session is a running Secret Service.
@@ -142,4 +144,24 @@ func (s *Session) Accounts(service string) []string {
 		}
 	}
 	return names
+}
+
+// Lock locks the "login" collection, as a screen lock or a timeout does:
+// every later call fails once its unlock prompt, which a test session
+// cannot show, is dismissed.
+func (s *Session) Lock(t testing.TB) {
+	t.Helper()
+	conn, err := dbus.Connect(s.Address)
+	if err != nil {
+		t.Fatalf("connecting to %s: %v", s.Address, err)
+	}
+	defer conn.Close()
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	login := dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	err = conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").
+		Call("org.freedesktop.Secret.Service.Lock", 0, []dbus.ObjectPath{login}).Store(&locked, &prompt)
+	if err != nil || len(locked) != 1 || locked[0] != login {
+		t.Fatalf("locking the login collection: locked %v, prompt %v, %v", locked, prompt, err)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -126,50 +125,37 @@ func (p *Provider) Methods() []providers.Method {
 	}
 }
 
-var hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
-func trimURL(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
-	return strings.TrimSuffix(s, "/")
-}
-
 // CanonicalDomain normalizes a tenant domain ("https://Acme.us.auth0.com/"
-// → "acme.us.auth0.com") and checks that it is an Auth0 domain.
+// → "acme.us.auth0.com") and checks that it is an Auth0 domain: a host
+// name (flows.ParseHost: no user information, path or port) under
+// auth0.com.
 func CanonicalDomain(s string) (string, error) {
-	d := trimURL(s)
-	bad := fmt.Errorf("%q is not an Auth0 tenant domain: use the canonical domain from Settings → Domain, like acme.us.auth0.com (a custom domain goes in %s)", s, InputCustomDomain)
-	if !strings.HasSuffix(d, ".auth0.com") || !validHost(d) {
-		return "", bad
+	h, err := flows.ParseHost(s, flows.HostOptions{})
+	if err != nil || !strings.HasSuffix(h.Name, ".auth0.com") {
+		return "", fmt.Errorf("%q is not an Auth0 tenant domain%s: use the canonical domain from Settings → Domain, like acme.us.auth0.com (a custom domain goes in %s)", s, hostReason(err), InputCustomDomain)
 	}
-	return d, nil
+	return h.Name, nil
 }
 
-// CustomDomain normalizes a custom domain: a host name, with a port only
-// for tests against loopback.
+// hostReason is why flows.ParseHost refused a host, as a parenthesis.
+func hostReason(err error) string {
+	var he *flows.HostError
+	if errors.As(err, &he) {
+		return " (" + he.Reason + ")"
+	}
+	return ""
+}
+
+// CustomDomain normalizes a custom domain: a host name (flows.ParseHost:
+// no user information, path or query), with a port only on this
+// machine's loopback address, for tests against an emulator. It returns
+// the host:port that API calls go to.
 func CustomDomain(s string) (string, error) {
-	d := trimURL(s)
-	host := d
-	if h, _, err := net.SplitHostPort(d); err == nil {
-		host = h
+	h, err := flows.ParseHost(s, flows.HostOptions{Loopback: true})
+	if err != nil {
+		return "", fmt.Errorf("%q is not a domain name%s: use the custom domain alone, like login.acme.com", s, hostReason(err))
 	}
-	if !(validHost(host) || host == "localhost") || strings.Contains(d, "/") {
-		return "", fmt.Errorf("%q is not a domain name: use the custom domain alone, like login.acme.com", s)
-	}
-	return d, nil
-}
-
-func validHost(h string) bool {
-	labels := strings.Split(h, ".")
-	if len(labels) < 2 || len(h) > 253 {
-		return false
-	}
-	for _, l := range labels {
-		if !hostLabel.MatchString(l) {
-			return false
-		}
-	}
-	return true
+	return h.String(), nil
 }
 
 var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
@@ -189,9 +175,17 @@ func validClientSecret(s string) error {
 	case strings.ContainsAny(strings.TrimSpace(s), " \t\r\n"):
 		return errors.New("the client secret contains spaces or line breaks: copy it again with the copy button")
 	case len(strings.TrimSpace(s)) < 20:
-		return fmt.Errorf("the client secret is %d characters long, which looks truncated: Auth0 secrets are 64 characters", len(strings.TrimSpace(s)))
+		return fmt.Errorf("the client secret is %s long, which looks truncated: Auth0 secrets are 64 characters", characters(len(strings.TrimSpace(s))))
 	}
 	return nil
+}
+
+// characters counts characters in words: "1 character", "12 characters".
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return fmt.Sprintf("%d characters", n)
 }
 
 var signingAlgs = []string{"RS256", "RS384", "PS256"}
@@ -308,7 +302,7 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	}
 	return append(steps, providers.Step{
 		Title:  "Copy the Domain, Client ID and Client Secret",
-		Detail: "From the Settings tab. The domain is the canonical *.auth0.com one; the secret is stored in your OS keyring, never in a file.",
+		Detail: "From the Settings tab. The domain is the canonical *.auth0.com one.",
 		URL:    appLink,
 	})
 }

@@ -83,6 +83,7 @@ type Sandbox struct {
 	Emulators []*Running
 
 	dir   string
+	deny  map[string][]string
 	caPEM []byte
 	pool  *x509.CertPool
 }
@@ -131,7 +132,7 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 	}
-	sb := &Sandbox{dir: opts.Dir, pool: x509.NewCertPool()}
+	sb := &Sandbox{dir: opts.Dir, deny: opts.Deny, pool: x509.NewCertPool()}
 	var names []string
 	for _, id := range cat.IDs() {
 		i := slices.IndexFunc(opts.Emulators, func(e Entry) bool { return e.Provider == id })
@@ -316,13 +317,17 @@ func ParseDeny(cat *catalog.Catalog, values []string) (map[string][]string, erro
 			if !ok {
 				return nil, fmt.Errorf("--sandbox-deny %q: unknown provider %q (valid: %s)", entry, prov, strings.Join(cat.IDs(), ", "))
 			}
+			if perm == Consent {
+				out[prov] = append(out[prov], Consent) // the demo admin refuses every sign-in
+				continue
+			}
 			p, ok := cp.Permission(perm)
 			if !ok {
 				names := make([]string, len(cp.Permissions))
 				for i, p := range cp.Permissions {
 					names[i] = p.Name
 				}
-				return nil, fmt.Errorf("--sandbox-deny %q: %s has no permission %q (valid: %s)", entry, prov, perm, strings.Join(names, ", "))
+				return nil, fmt.Errorf("--sandbox-deny %q: %s has no permission %q (valid: %s, or consent to refuse the sign-in)", entry, prov, perm, strings.Join(names, ", "))
 			}
 			out[prov] = append(out[prov], p.Name)
 		}

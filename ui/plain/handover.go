@@ -21,15 +21,6 @@ const (
 	FormatEnv ExportFormat = "env"
 )
 
-// ParseExportFormat reads --format.
-func ParseExportFormat(s string) (ExportFormat, error) {
-	switch f := ExportFormat(strings.ToLower(strings.TrimSpace(s))); f {
-	case FormatJSON, FormatEnv:
-		return f, nil
-	}
-	return "", fmt.Errorf("--format %q: want json or env", s)
-}
-
 // ExportVersion is the format version of ExportDocument.
 const ExportVersion = 1
 

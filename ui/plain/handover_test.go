@@ -162,22 +162,6 @@ func TestRenderExportJSON(t *testing.T) {
 	}
 }
 
-func TestParseExportFormat(t *testing.T) {
-	tests := []struct {
-		in   string
-		want ExportFormat
-		ok   bool
-	}{
-		{"json", FormatJSON, true}, {"ENV", FormatEnv, true}, {" env ", FormatEnv, true}, {"yaml", "", false}, {"", "", false},
-	}
-	for _, tt := range tests {
-		got, err := ParseExportFormat(tt.in)
-		if got != tt.want || (err == nil) != tt.ok {
-			t.Errorf("ParseExportFormat(%q) = %q, %v, want %q (ok %v)", tt.in, got, err, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestNewTokenDocument(t *testing.T) {
 	exp := time.Date(2026, 12, 1, 10, 0, 0, 500, time.FixedZone("CET", 3600))
 	doc := NewTokenDocument(providers.AccessToken{Connection: providers.Connection{Provider: "auth0", Name: "prod"},
