@@ -168,8 +168,10 @@ func (r *redactor) safe(s string) string {
 func (r *redactor) snippet(body []byte) string {
 	s := strings.TrimSpace(r.redact(string(body)))
 	if len(s) > snippetMax {
+		// Back off to a character's start, but no further than a
+		// character can be long: invalid UTF-8 may have no start at all.
 		cut := snippetMax
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
+		for back := 0; back < utf8.UTFMax-1 && cut > 0 && !utf8.RuneStart(s[cut]); back++ {
 			cut--
 		}
 		s = s[:cut] + "…"

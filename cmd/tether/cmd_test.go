@@ -167,7 +167,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"keyring unreachable", canary, append([]string{"setup", "auth0", "--secret-stdin"}, good...), 2,
 			"the OS keyring is unavailable: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set); either start a Secret Service"},
 		{"unknown flag", "", []string{"verify", "--bogus"}, 2, "unknown flag: --bogus"},
-		{"unknown command", "", []string{"bogus-cmd"}, 2, `tether: unknown command "bogus-cmd"; the commands are setup, verify, status, forget, catalog`},
+		{"unknown command", "", []string{"bogus-cmd"}, 2, `tether: unknown command "bogus-cmd"; the commands are setup, verify, status, forget, token, export, exec, catalog`},
 		{"mistyped command", "", []string{"stauts"}, 2, `unknown command "stauts": did you mean status?`},
 		{"setup without a provider", "", []string{"setup"}, 2, "setup needs the provider to connect, one of: auth0 (like tether setup auth0)"},
 		{"setup with two providers", "", []string{"setup", "auth0", "okta"}, 2, "setup takes one argument, got 2 (auth0 okta): it needs the provider to connect"},

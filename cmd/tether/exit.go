@@ -21,6 +21,8 @@ const (
 	exitUsage     = 2   // usage or configuration error
 	exitNoVerdict = 3   // no verdict: network, authentication, rate limit
 	exitInterrupt = 130 // interrupted (ctrl+c)
+	exitCannotRun = 126 // exec: the command cannot be run, as a shell says
+	exitNotFound  = 127 // exec: no such command, as a shell says
 )
 
 // exitStatuses say what each exit code means, for the man page and the
@@ -34,6 +36,8 @@ var exitStatuses = []struct {
 	{exitUsage, "usage or configuration error: a bad flag or input, an unknown provider or connection, a credential store that cannot be used, a confirmation that could not be asked"},
 	{exitNoVerdict, "no verdict: the provider could not be reached, refused the credential, or rate-limited past patience"},
 	{exitInterrupt, "interrupted (ctrl+c, SIGTERM)"},
+	{exitCannotRun, "with exec, the command cannot be run (it is not executable); otherwise exec exits with the status of its command"},
+	{exitNotFound, "with exec, the command is not found"},
 }
 
 // exitCode maps an error from a command to the process's exit code.
@@ -53,10 +57,13 @@ func exitCode(err error) int {
 		timeout  *flows.TimeoutError
 		tokenErr *flows.TokenError
 		noAnswer *flows.NoAnswerError
+		status   *exitStatus
 	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &status):
+		return status.code
 	case errors.As(err, &verdict):
 		if verdict.Verdict == providers.VerdictMissing {
 			return exitMissing
@@ -66,7 +73,8 @@ func exitCode(err error) int {
 		return exitInterrupt
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &unknown), errors.As(err, &flagErr),
 		errors.As(err, &store), errors.As(err, &config), errors.As(err, &record), errors.As(err, &unsafe),
-		errors.Is(err, providers.ErrNotImplemented), errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer):
+		errors.Is(err, providers.ErrNotImplemented), errors.Is(err, plain.ErrAborted), errors.As(err, &noAnswer),
+		errors.Is(err, providers.ErrNoToken), errors.Is(err, providers.ErrNoExport):
 		return exitUsage
 	case errors.As(err, &signIn), errors.As(err, &network), errors.As(err, &timeout), errors.As(err, &tokenErr):
 		return exitNoVerdict
@@ -90,6 +98,20 @@ func (e *flagError) Error() string {
 	return e.err.Error()
 }
 func (e *flagError) Unwrap() error { return e.err }
+
+// exitStatus ends tether with the exit status of a command it ran (tether
+// exec), or with the shell's 127 or 126 when it could not run one.
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e *exitStatus) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return fmt.Sprintf("the command exited with status %d", e.code)
+}
 
 // silentError has already been reported on stdout (a verification's
 // checks); only its exit code is left to give.

@@ -43,6 +43,7 @@ var environment = []struct{ name, meaning string }{
 	{"DBUS_SESSION_BUS_ADDRESS", "the D-Bus session bus over which the OS keyring (Secret Service) is reached on Linux."},
 	{"HTTPS_PROXY, HTTP_PROXY, NO_PROXY", "the proxy for calls to the providers' APIs."},
 	{"SSL_CERT_FILE, SSL_CERT_DIR", "certificate authorities to trust instead of the system's, on Linux and the BSDs."},
+	{"USER, USERNAME", "who the audit log names when the OS account cannot be looked up."},
 }
 
 // files lists what tether keeps where, for the man page.
@@ -51,6 +52,7 @@ var files = []struct{ path, meaning string }{
 	{"OS keyring, service tether, account PROVIDER/NAME", "each connection's secret (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows)."},
 	{"$XDG_CONFIG_HOME/tether/credentials/", "with --store file: the secrets, each in an age-encrypted file."},
 	{"$XDG_CONFIG_HOME/tether/age-identity.txt", "with --store file: the age identity the secrets are encrypted to (unless TETHER_AGE_IDENTITY or TETHER_PASSPHRASE), mode 0600."},
+	{"$XDG_CONFIG_HOME/tether/audit.log", "one JSON line per token, export and exec: time, OS user, action, connection, outcome, where an export went. No secret. Appended and synced, mode 0600."},
 	{"$XDG_CONFIG_HOME/tether/sandbox/", "the same for --sandbox, and the demo tenants' state; its keyring service is tether-sandbox."},
 }
 

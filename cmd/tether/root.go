@@ -102,7 +102,7 @@ Try it offline first: tether --sandbox setup auth0`,
 	root.SetVersionTemplate("tether version {{.Version}}\n")
 
 	root.AddGroup(&cobra.Group{ID: "connect", Title: "Connections"}, &cobra.Group{ID: "other", Title: "More"})
-	for _, c := range []*cobra.Command{newSetupCmd(a), newVerifyCmd(a), newStatusCmd(a), newForgetCmd(a)} {
+	for _, c := range []*cobra.Command{newSetupCmd(a), newVerifyCmd(a), newStatusCmd(a), newForgetCmd(a), newTokenCmd(a), newExportCmd(a), newExecCmd(a)} {
 		c.GroupID = "connect"
 		root.AddCommand(c)
 	}
