@@ -39,6 +39,9 @@ type form struct {
 	optional bool
 }
 
+// secretMask stands for a typed secret whatever its length.
+const secretMask = "•••••••• (given, hidden)"
+
 func newForm(c *Common, inputs []providers.Input, values map[string]*string, optional bool) *form {
 	f := &form{c: c, optional: optional}
 	for _, in := range inputs {
@@ -51,8 +54,9 @@ func newForm(c *Common, inputs []providers.Input, values map[string]*string, opt
 			ti.Placeholder = "e.g. " + in.Placeholder
 		}
 		if in.Secret {
-			ti.EchoMode = textinput.EchoPassword
-			ti.EchoCharacter = '•'
+			// Nothing of the secret is drawn, not even its length: the
+			// view shows a fixed mask once something is typed.
+			ti.EchoMode = textinput.EchoNone
 		}
 		ti.SetValue(*values[in.Key])
 		ti.CursorEnd()
@@ -191,7 +195,11 @@ func (f *form) view() (string, int) {
 		if focused {
 			focusLine = strings.Count(b.String(), "\n") + len(lines)
 		}
-		lines = append(lines, fl.ti.View())
+		if fl.in.Secret && fl.ti.Value() != "" {
+			lines = append(lines, fl.ti.Prompt+secretMask)
+		} else {
+			lines = append(lines, fl.ti.View())
+		}
 		if fl.err != nil {
 			lines = append(lines, strings.Split(wrap(s.Error, "✗ "+fl.err.Error(), f.c.Width-8, ""), "\n")...)
 		}
