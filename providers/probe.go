@@ -173,10 +173,7 @@ func (p *Prober) Get(ctx context.Context, rawURL string) Answer {
 // Do sends one request (with its retries) and reads the answer.
 func (p *Prober) Do(ctx context.Context, method, rawURL string, body []byte, header http.Header) Answer {
 	a := Answer{Request: method + " " + requestPath(rawURL)}
-	attempts := p.Attempts
-	if attempts <= 0 {
-		attempts = 4
-	}
+	attempts := p.attempts()
 	for attempt := 0; ; attempt++ {
 		retry, wait := p.once(ctx, &a, attempt, method, rawURL, body, header)
 		if attempt > 0 && (!retry || attempt+1 >= attempts) {
@@ -287,9 +284,20 @@ func (p *Prober) once(ctx context.Context, a *Answer, attempt int, method, rawUR
 	return false, 0
 }
 
+// attempts is how many tries one request gets.
+func (p *Prober) attempts() int {
+	if p.Attempts > 0 {
+		return p.Attempts
+	}
+	return 4
+}
+
 // ctxErr turns a failure caused by the verification's deadline into a
-// DeadlineError.
+// DeadlineError; no failure stays none.
 func (p *Prober) ctxErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
 	if dl := deadlineErr(ctx); dl != nil {
 		return dl
 	}
@@ -393,14 +401,11 @@ func requestPath(raw string) string {
 // backoff, within the context's deadline; what did not succeed is
 // returned as it failed.
 func (p *Prober) Retry(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	attempts := p.Attempts
-	if attempts <= 0 {
-		attempts = 4
-	}
+	attempts := p.attempts()
 	for attempt := 0; ; attempt++ {
 		err := fn(ctx)
 		if err == nil || attempt+1 >= attempts || ctx.Err() != nil {
-			return p.ctxErrKeep(ctx, err)
+			return p.ctxErr(ctx, err)
 		}
 		var te *flows.TokenError
 		var ne *flows.NetworkError
@@ -424,20 +429,9 @@ func (p *Prober) Retry(ctx context.Context, what string, fn func(ctx context.Con
 			p.Warn(fmt.Sprintf("%s: %s failed (%v); retrying in %s", p.Provider, what, err, wait.Round(time.Millisecond)))
 		}
 		if werr := p.Env.Clock.Wait(ctx, wait); werr != nil {
-			return p.ctxErrKeep(ctx, err)
+			return p.ctxErr(ctx, err)
 		}
 	}
-}
-
-// ctxErrKeep turns err into a DeadlineError when the deadline cut it off.
-func (p *Prober) ctxErrKeep(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	if dl := deadlineErr(ctx); dl != nil {
-		return dl
-	}
-	return err
 }
 
 func retryable(status int) bool {
