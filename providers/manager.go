@@ -42,6 +42,9 @@ type Manager struct {
 	// Changed, when set, is told of every setup and forget once it ends,
 	// with its error (nil: done), for an audit log.
 	Changed func(action string, k flows.Key, err error)
+	// Verified, when set, is told of every Verify once it ends, with its
+	// result, for an audit log.
+	Verified func(conn Connection, res Result)
 }
 
 // DefaultTimeout is how long one connection's verification may take.
@@ -326,6 +329,14 @@ func (r Result) Verdict() Verdict { return r.Summary.Verdict() }
 // Verify loads conn's secret and verifies it, reporting each check through
 // r as it comes, and records the outcome in the metadata.
 func (m *Manager) Verify(ctx context.Context, conn Connection, r Reporter) Result {
+	res := m.verifyStored(ctx, conn, r)
+	if m.Verified != nil {
+		m.Verified(conn, res)
+	}
+	return res
+}
+
+func (m *Manager) verifyStored(ctx context.Context, conn Connection, r Reporter) Result {
 	if err := m.Config.CheckPrivate(); err != nil {
 		return m.failed(conn, r, err)
 	}

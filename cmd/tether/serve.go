@@ -13,6 +13,7 @@ import (
 
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
+	"github.com/tetherdev/tether/providers/audit"
 	"github.com/tetherdev/tether/ui"
 	"github.com/tetherdev/tether/ui/plain"
 	"github.com/tetherdev/tether/ui/sshd"
@@ -102,18 +103,14 @@ func serveRun(ctx context.Context, a *app, opts *serveOptions) error {
 		}
 		return filepath.Join(dir, "serve", name)
 	}
-	audit, err := sshd.OpenAuditLog(orDefault(opts.auditLog, "audit.log"))
-	if err != nil {
-		return err
-	}
-	defer audit.Close()
+	auditLog := &audit.Log{Path: orDefault(opts.auditLog, "audit.log")}
 	srv, err := sshd.New(sshd.Config{
 		HostKeyPath:        orDefault(opts.hostKey, "ssh_host_ed25519"),
 		AuthorizedKeysPath: orDefault(opts.authorizedKeys, "authorized_keys"),
 		MaxSessions:        opts.maxSessions,
 		IdleTimeout:        opts.idleTimeout,
 		MaxTimeout:         opts.maxTimeout,
-		Audit:              audit,
+		Audit:              auditLog,
 		Log:                a.ios.Stderr(),
 		Deps:               a.sessionDeps,
 		Exec:               a.sessionExec,
@@ -124,6 +121,13 @@ func serveRun(ctx context.Context, a *app, opts *serveOptions) error {
 	ln, err := net.Listen("tcp", opts.listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", opts.listen, err)
+	}
+	// The first record says where the server listens, and proves the
+	// audit log writable before any session depends on it.
+	if err := auditLog.Append(audit.Record{Action: "serve", Outcome: audit.OK,
+		Detail: fmt.Sprintf("listening on %s, host key %s", ln.Addr(), srv.Fingerprint())}); err != nil {
+		_ = ln.Close()
+		return err
 	}
 	fmt.Fprintf(a.ios.Stderr(), "tether serve: listening on %s; host key %s\n", ln.Addr(), srv.Fingerprint())
 	if opts.ready != nil {
@@ -190,14 +194,13 @@ func (a *app) sessionDeps(ctx context.Context, _ sshd.Identity, hooks sshd.Hooks
 	// The Manager is this session's own: its setups and forgets are
 	// audited under this session's key.
 	deps.Manager.Changed = func(action string, k flows.Key, err error) {
-		outcome := "ok"
-		if err != nil {
-			outcome = "failed"
-			if errors.Is(err, context.Canceled) {
-				outcome = "cancelled"
-			}
+		if errors.Is(err, context.Canceled) {
+			err = errors.New("cancelled")
 		}
-		hooks.Audit(action, k.String(), outcome)
+		hooks.Audit(action, k.String(), "", err)
+	}
+	deps.Manager.Verified = func(conn providers.Connection, res providers.Result) {
+		hooks.Audit(sshd.ActionVerify, conn.Key().String(), "verdict "+string(res.Verdict()), res.Err)
 	}
 	return deps, sa.close, nil
 }

@@ -3,14 +3,18 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tetherdev/tether/providers/audit"
 )
 
 // sshKey makes an ed25519 key pair with ssh-keygen and returns the
@@ -164,13 +168,21 @@ func TestBinaryServeWithOpenSSH(t *testing.T) {
 	if log := <-rest; !strings.Contains(log, "stopping") {
 		t.Errorf("serve's log does not say it stopped:\n%s", log)
 	}
-	audit, err := os.ReadFile(filepath.Join(serveDir, "audit.log"))
+	log, err := os.ReadFile(filepath.Join(serveDir, "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"role":"admin","action":"session"`, `"role":"admin","action":"setup","connection":"auth0/default","outcome":"ok"`, `"action":"denied","connection":"auth0/default","outcome":"refused: forget"`} {
-		if !strings.Contains(string(audit), want) {
-			t.Errorf("audit log lacks %s:\n%s", want, audit)
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+		var r audit.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		got = append(got, strings.Join([]string{r.Role, r.Action, r.Connection, r.Outcome, r.Detail}, " "))
+	}
+	for _, want := range []string{"admin session  ok opened", "admin setup auth0/default ok ", "viewer denied auth0/default refused forget"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("audit log lacks %q:\n%s", want, log)
 		}
 	}
 }

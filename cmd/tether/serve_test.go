@@ -18,9 +18,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/tetherdev/tether/providers/audit"
 	"github.com/tetherdev/tether/ui"
 	"github.com/tetherdev/tether/ui/plain"
-	"github.com/tetherdev/tether/ui/sshd"
 )
 
 // watched is a buffer that wakes waiters on every write.
@@ -206,20 +206,24 @@ func TestServeCommandsWithoutPTY(t *testing.T) {
 	if r := s.run(t, s.viewer, "status --json"); !strings.Contains(r.stdout, `"auth0"`) {
 		t.Fatalf("the connection is gone after the viewer's forget:\n%s", r.stdout)
 	}
-	audit, err := os.ReadFile(filepath.Join(s.dir, "sandbox", "serve", "audit.log"))
+	log, err := os.ReadFile(filepath.Join(s.dir, "sandbox", "serve", "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var actions []string
-	for _, line := range strings.Split(strings.TrimSpace(string(audit)), "\n") {
-		var e sshd.AuditEntry
+	for _, line := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+		var e audit.Record
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("audit line %q: %v", line, err)
 		}
-		actions = append(actions, string(e.Role)+" "+e.Action+" "+e.Connection+" "+e.Outcome)
+		actions = append(actions, strings.TrimSpace(e.Role+" "+e.Action+" "+e.Connection+" "+e.Outcome+" "+e.Detail))
 	}
+	if len(actions) == 0 || !strings.HasPrefix(actions[0], "serve  ok listening on ") || !strings.Contains(actions[0], "host key SHA256:") {
+		t.Fatalf("the audit log does not begin with where the server listens and its host key:\n%s", log)
+	}
+	actions = actions[1:]
 	want := []string{"admin setup auth0 ok", "admin status  ok", "viewer verify  ok",
-		"viewer denied auth0/default refused: forget", "viewer denied auth0 refused: setup", "viewer status  ok"}
+		"viewer denied auth0/default refused forget", "viewer denied auth0 refused setup", "viewer status  ok"}
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit =\n%s\nwant\n%s", strings.Join(actions, "\n"), strings.Join(want, "\n"))
 	}
@@ -238,7 +242,7 @@ func TestServeWizardSession(t *testing.T) {
 		keys  string
 		wants []string
 	}{
-		{"admin", s.admin, "", []string{"Auth0", "4/4 verified", "sandbox ◆", "d forget"}},
+		{"admin", s.admin, "v", []string{"4 granted · 0 missing", "sandbox ◆"}},
 		{"viewer", s.viewer, "jjjd", []string{ui.ReadOnlyNotice}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,6 +280,25 @@ func TestServeWizardSession(t *testing.T) {
 				t.Fatalf("session ended with %v, want exit 0", err)
 			}
 		})
+	}
+	// The admin verified the connection from Home: the verification is
+	// recorded under that key (the viewer only looked).
+	log, err := os.ReadFile(filepath.Join(s.dir, "sandbox", "serve", "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verified := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(log)), "\n") {
+		var r audit.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		if r.Action == "verify" && r.Connection == "auth0/default" && r.Outcome == audit.OK && r.Detail == "verdict ok" && r.SSHUser != "" {
+			verified[r.Role] = true
+		}
+	}
+	if !verified["admin"] || verified["viewer"] {
+		t.Fatalf("the audit log's wizard verifications: admin %v, viewer %v; want the admin's only:\n%s", verified["admin"], verified["viewer"], log)
 	}
 }
 

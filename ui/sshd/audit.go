@@ -1,15 +1,12 @@
 package sshd
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
-	"time"
+
+	"github.com/tetherdev/tether/providers/audit"
 )
 
-// Audit actions.
+// Audit actions a session records, beside the commands' own names.
 const (
 	ActionSession = "session" // a wizard session opened or closed
 	ActionStatus  = "status"
@@ -19,77 +16,36 @@ const (
 	ActionDenied  = "denied" // refused: an unknown key, a viewer's change, a limit
 )
 
-// AuditEntry is one line of the audit log. It never holds a secret: the
-// key is named by its fingerprint, the connection by provider/name.
-type AuditEntry struct {
-	Time        time.Time `json:"time"`
-	Fingerprint string    `json:"fingerprint"`
-	User        string    `json:"user"`
-	Role        Role      `json:"role,omitempty"`
-	Action      string    `json:"action"`
-	Connection  string    `json:"connection,omitempty"`
-	Outcome     string    `json:"outcome"`
-	Remote      string    `json:"remote,omitempty"`
+// record is an audit record of what id did: the key is named by its
+// fingerprint, the connection by provider/name, never by a secret.
+func record(id Identity, action, conn string) audit.Record {
+	return audit.Record{Action: action, Connection: conn, Outcome: audit.OK,
+		KeyFingerprint: id.Fingerprint, Role: string(id.Role), SSHUser: id.User, Remote: id.Remote}
 }
 
-// AuditLog appends entries as JSON lines to a file opened with
-// O_APPEND, each written in one call and synced before Write returns.
-type AuditLog struct {
-	mu  sync.Mutex
-	f   *os.File
-	now func() time.Time
+// refused is a record of an action id was not allowed, and why.
+func refused(id Identity, conn, detail, reason string) audit.Record {
+	r := record(id, ActionDenied, conn)
+	r.Outcome, r.Detail, r.Reason = audit.Refused, detail, reason
+	return r
 }
 
-// OpenAuditLog opens (or creates, 0600) the audit log at path.
-func OpenAuditLog(path string) (*AuditLog, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the audit log's directory: %w", err)
+// exited is a record of a command that ran and ended with code.
+func exited(id Identity, action, conn string, code int) audit.Record {
+	r := record(id, action, conn)
+	if code != 0 {
+		r.Outcome = fmt.Sprintf("exit %d", code)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening the audit log: %w", err)
-	}
-	return &AuditLog{f: f, now: time.Now}, nil
+	return r
 }
 
-// Write appends e (its Time set now when zero) and syncs the file.
-func (l *AuditLog) Write(e AuditEntry) error {
-	if l == nil {
-		return nil
+// audit appends r to the server's audit log; a log that cannot be
+// written is reported in the server log, never to the client.
+func (s *Server) audit(r audit.Record) {
+	if s.cfg.Audit == nil {
+		return
 	}
-	if e.Time.IsZero() {
-		e.Time = l.now().UTC()
+	if err := s.cfg.Audit.Append(r); err != nil {
+		s.logf("%v", err)
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("encoding an audit entry: %w", err)
-	}
-	b = append(b, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return os.ErrClosed
-	}
-	if _, err := l.f.Write(b); err != nil {
-		return fmt.Errorf("writing the audit log: %w", err)
-	}
-	if err := l.f.Sync(); err != nil {
-		return fmt.Errorf("syncing the audit log: %w", err)
-	}
-	return nil
-}
-
-// Close closes the file.
-func (l *AuditLog) Close() error {
-	if l == nil {
-		return nil
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
-	err := l.f.Close()
-	l.f = nil
-	return err
 }

@@ -67,7 +67,9 @@ func (s *Server) command(sess ssh.Session) {
 	tui := st.tui
 	st.mu.Unlock()
 	if tui {
-		s.audit(s.entry(st.id, ActionSession, "", "closed"))
+		closed := record(st.id, ActionSession, "")
+		closed.Detail = "closed"
+		s.audit(closed)
 		if s.isClosing() {
 			wish.Println(sess, "tether: the server is stopping; your session has ended")
 		}
@@ -75,9 +77,8 @@ func (s *Server) command(sess ssh.Session) {
 	}
 	args := sess.Command()
 	if err := CheckCommand(st.id.Role, args); err != nil {
-		action := ActionDenied
 		if len(args) > 0 {
-			s.audit(s.entry(st.id, action, connectionArg(args), "refused: "+args[0]))
+			s.audit(refused(st.id, connectionArg(args), args[0], err.Error()))
 		}
 		wish.Fatalln(sess, "tether: "+err.Error())
 		return
@@ -92,11 +93,7 @@ func (s *Server) command(sess ssh.Session) {
 		_ = sess.Exit(code)
 		return
 	}
-	outcome := "ok"
-	if code != 0 {
-		outcome = fmt.Sprintf("exit %d", code)
-	}
-	s.audit(s.entry(st.id, action, connectionArg(args), outcome))
+	s.audit(exited(st.id, action, connectionArg(args), code))
 	if s.isClosing() {
 		wish.Errorln(sess, "tether: the server is stopping")
 	}

@@ -18,6 +18,7 @@ import (
 	"charm.land/wish/v2/recover"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/tetherdev/tether/providers/audit"
 	"github.com/tetherdev/tether/ui"
 )
 
@@ -37,9 +38,11 @@ type Identity struct {
 type Hooks struct {
 	// Notify shows a notice in this session only.
 	Notify func(string)
-	// Audit writes an audit line for this session's key; outcome is
-	// "ok" or why not (never a secret).
-	Audit func(action, connection, outcome string)
+	// Audit records an action of this session's key on connection
+	// (provider/name), what else identifies it (a verdict), and how it
+	// ended: nil for done. The error's first line is kept as the reason,
+	// so it must never hold a secret (tether's errors never do).
+	Audit func(action, connection, detail string, err error)
 }
 
 // DepsFunc builds one wizard session's dependencies. ctx ends with the
@@ -64,8 +67,8 @@ type Config struct {
 	IdleTimeout, MaxTimeout time.Duration
 	Deps                    DepsFunc
 	Exec                    ExecFunc
-	// Audit receives one entry per action (nil: none kept).
-	Audit *AuditLog
+	// Audit receives one record per action (nil: none kept).
+	Audit *audit.Log
 	// Log receives the server's own warnings and events (nil: discarded).
 	Log io.Writer
 }
@@ -246,12 +249,6 @@ func (s *Server) logf(format string, args ...any) {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	fmt.Fprintf(s.cfg.Log, "tether serve: "+format+"\n", args...)
-}
-
-func (s *Server) audit(e AuditEntry) {
-	if err := s.cfg.Audit.Write(e); err != nil {
-		s.logf("%v", err)
-	}
 }
 
 // authorize accepts a key the authorized_keys file lists. It only

@@ -17,6 +17,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/tetherdev/tether/providers/audit"
 	"github.com/tetherdev/tether/ui"
 )
 
@@ -58,15 +59,10 @@ func startServer(t *testing.T, mod func(*Config)) *testServer {
 	if err := os.WriteFile(keys, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	audit, err := OpenAuditLog(filepath.Join(ts.dir, "audit.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = audit.Close() })
 	cfg := Config{
 		HostKeyPath:        filepath.Join(ts.dir, "host", "ssh_host_ed25519"),
 		AuthorizedKeysPath: keys,
-		Audit:              audit,
+		Audit:              &audit.Log{Path: filepath.Join(ts.dir, "audit.log")},
 		Log:                ts.log,
 		Deps: func(context.Context, Identity, Hooks) (ui.Deps, func(), error) {
 			return ui.Deps{}, nil, errors.New("no wizard in these tests")
@@ -147,17 +143,17 @@ func (ts *testServer) run(t *testing.T, signer gossh.Signer, cmd string) (stdout
 	return out.String(), errOut.String(), code
 }
 
-func (ts *testServer) auditLines(t *testing.T) []AuditEntry {
+func (ts *testServer) auditLines(t *testing.T) []audit.Record {
 	t.Helper()
 	f, err := os.Open(filepath.Join(ts.dir, "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var es []AuditEntry
+	var es []audit.Record
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var e AuditEntry
+		var e audit.Record
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("audit line %q: %v", sc.Text(), err)
 		}
@@ -223,13 +219,14 @@ func TestCommandsWithoutPTY(t *testing.T) {
 	}
 	adminFP := gossh.FingerprintSHA256(ts.admin.PublicKey())
 	viewerFP := gossh.FingerprintSHA256(ts.viewer.PublicKey())
-	want := []AuditEntry{
-		{Fingerprint: adminFP, Role: RoleAdmin, Action: ActionStatus, Outcome: "exit 3"},
-		{Fingerprint: viewerFP, Role: RoleViewer, Action: ActionVerify, Outcome: "exit 3"},
-		{Fingerprint: viewerFP, Role: RoleViewer, Action: ActionDenied, Connection: "auth0", Outcome: "refused: setup"},
-		{Fingerprint: viewerFP, Role: RoleViewer, Action: ActionDenied, Connection: "auth0/default", Outcome: "refused: forget"},
-		{Fingerprint: adminFP, Role: RoleAdmin, Action: ActionDenied, Outcome: "refused: reset"},
-		{Fingerprint: adminFP, Role: RoleAdmin, Action: ActionDenied, Outcome: "refused: status"},
+	admin, viewer := string(RoleAdmin), string(RoleViewer)
+	want := []audit.Record{
+		{KeyFingerprint: adminFP, Role: admin, Action: ActionStatus, Outcome: "exit 3"},
+		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionVerify, Outcome: "exit 3"},
+		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionDenied, Connection: "auth0", Outcome: audit.Refused, Detail: "setup"},
+		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionDenied, Connection: "auth0/default", Outcome: audit.Refused, Detail: "forget"},
+		{KeyFingerprint: adminFP, Role: admin, Action: ActionDenied, Outcome: audit.Refused, Detail: "reset"},
+		{KeyFingerprint: adminFP, Role: admin, Action: ActionDenied, Outcome: audit.Refused, Detail: "status"},
 	}
 	got := ts.auditLines(t)
 	if len(got) != len(want) {
@@ -237,9 +234,10 @@ func TestCommandsWithoutPTY(t *testing.T) {
 	}
 	for i, g := range got {
 		w := want[i]
-		if g.Fingerprint != w.Fingerprint || g.Role != w.Role || g.Action != w.Action || g.Connection != w.Connection ||
-			g.Outcome != w.Outcome || g.User != "alice" || g.Time.IsZero() || g.Remote == "" {
-			t.Errorf("audit line %d = %+v, want %+v (user alice, a time and a remote)", i, g, w)
+		if g.KeyFingerprint != w.KeyFingerprint || g.Role != w.Role || g.Action != w.Action || g.Connection != w.Connection ||
+			g.Outcome != w.Outcome || g.Detail != w.Detail || g.SSHUser != "alice" || g.User == "" || g.Time.IsZero() || g.Remote == "" ||
+			(g.Outcome == audit.Refused) != (g.Reason != "") {
+			t.Errorf("audit line %d = %+v, want %+v (SSH user alice, the server's user, a time, a remote, a reason when refused)", i, g, w)
 		}
 	}
 }

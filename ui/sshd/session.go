@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/tetherdev/tether/providers/audit"
 	"github.com/tetherdev/tether/ui"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) access(next ssh.Handler) ssh.Handler {
 		}
 		if err != nil {
 			s.logf("refused a session for %s: %v", id.Fingerprint, err)
-			s.audit(s.entry(id, ActionDenied, "", "key no longer authorized"))
+			s.audit(refused(id, "", "", "key no longer authorized"))
 			wish.Fatalln(sess, "tether: your key is not authorized on this server")
 			return
 		}
@@ -43,7 +44,7 @@ func (s *Server) access(next ssh.Handler) ssh.Handler {
 		defer cancel()
 		st := &session{id: id, ctx: ctx, cancel: cancel}
 		if msg := s.register(st); msg != "" {
-			s.audit(s.entry(id, ActionDenied, "", msg))
+			s.audit(refused(id, "", "", msg))
 			wish.Fatalln(sess, "tether: "+msg)
 			return
 		}
@@ -84,11 +85,6 @@ func stateOf(sess ssh.Session) *session {
 	return st
 }
 
-func (s *Server) entry(id Identity, action, conn, outcome string) AuditEntry {
-	return AuditEntry{Fingerprint: id.Fingerprint, User: id.User, Role: id.Role, Action: action,
-		Connection: conn, Outcome: outcome, Remote: id.Remote}
-}
-
 // clientEnv is what the wizard reads of the client's environment: its
 // terminal and colour preferences, nothing else.
 func clientEnv(sess ssh.Session, term string) []string {
@@ -121,8 +117,13 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 			p.Send(ui.Notice(msg))
 		}
 	}
-	audit := func(action, conn, outcome string) { s.audit(s.entry(st.id, action, conn, outcome)) }
-	deps, release, err := s.cfg.Deps(st.ctx, st.id, Hooks{Notify: notify, Audit: audit})
+	auditf := func(action, conn, detail string, err error) {
+		r := record(st.id, action, conn)
+		r.Outcome, r.Reason = audit.Outcome(err)
+		r.Detail = detail
+		s.audit(r)
+	}
+	deps, release, err := s.cfg.Deps(st.ctx, st.id, Hooks{Notify: notify, Audit: auditf})
 	if err != nil {
 		s.logf("session for %s: %v", st.id.Fingerprint, err)
 		wish.Errorln(sess, "tether: the wizard could not start on the server; its administrator can read why in the server log")
@@ -157,6 +158,8 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	st.mu.Lock()
 	st.prog = p
 	st.mu.Unlock()
-	s.audit(s.entry(st.id, ActionSession, "", "opened"))
+	opened := record(st.id, ActionSession, "")
+	opened.Detail = "opened"
+	s.audit(opened)
 	return p
 }
