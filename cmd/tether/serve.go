@@ -20,13 +20,14 @@ import (
 )
 
 type serveOptions struct {
-	listen         string
-	hostKey        string
-	authorizedKeys string
-	auditLog       string
-	maxSessions    int
-	idleTimeout    time.Duration
-	maxTimeout     time.Duration
+	listen            string
+	hostKey           string
+	authorizedKeys    string
+	auditLog          string
+	maxSessions       int
+	sessionsPerMinute int
+	idleTimeout       time.Duration
+	maxTimeout        time.Duration
 	// ready, when set, is told the address listened on (tests).
 	ready func(addr, fingerprint string)
 }
@@ -68,6 +69,7 @@ audit log. No browser is ever opened on the server.`,
 	f.StringVar(&opts.authorizedKeys, "authorized-keys", "", "the keys that may connect, with role=\"admin\" or role=\"viewer\" (default: serve/authorized_keys in the config dir)")
 	f.StringVar(&opts.auditLog, "audit-log", "", "JSON lines of who did what (default: serve/audit.log in the config dir)")
 	f.IntVar(&opts.maxSessions, "max-sessions", 20, "sessions open at once (0: no cap)")
+	f.IntVar(&opts.sessionsPerMinute, "sessions-per-minute", 10, "new sessions one key may open a minute (0: no limit)")
 	f.DurationVar(&opts.idleTimeout, "idle-timeout", 15*time.Minute, "end a connection idle this long (0: never)")
 	f.DurationVar(&opts.maxTimeout, "max-timeout", 2*time.Hour, "end a connection open this long (0: never)")
 	return cmd
@@ -79,6 +81,9 @@ func (o *serveOptions) validate() error {
 	}
 	if o.maxSessions < 0 {
 		return providers.Usagef("--max-sessions %d: want 0 (no cap) or more, like 20", o.maxSessions)
+	}
+	if o.sessionsPerMinute < 0 {
+		return providers.Usagef("--sessions-per-minute %d: want 0 (no limit) or more, like 10", o.sessionsPerMinute)
 	}
 	if o.idleTimeout < 0 {
 		return providers.Usagef("--idle-timeout %s: want 0 (never) or a positive duration, like 15m", o.idleTimeout)
@@ -108,6 +113,7 @@ func serveRun(ctx context.Context, a *app, opts *serveOptions) error {
 		HostKeyPath:        orDefault(opts.hostKey, "ssh_host_ed25519"),
 		AuthorizedKeysPath: orDefault(opts.authorizedKeys, "authorized_keys"),
 		MaxSessions:        opts.maxSessions,
+		SessionsPerMinute:  opts.sessionsPerMinute,
 		IdleTimeout:        opts.idleTimeout,
 		MaxTimeout:         opts.maxTimeout,
 		Audit:              auditLog,

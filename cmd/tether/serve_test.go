@@ -307,6 +307,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
 		{"--listen nowhere", "--listen \"nowhere\": want HOST:PORT"},
 		{"--max-sessions -1", "--max-sessions -1: want 0 (no cap) or more"},
+		{"--sessions-per-minute -2", "--sessions-per-minute -2: want 0 (no limit) or more"},
 		{"--idle-timeout -1s", "--idle-timeout -1s: want 0 (never) or a positive duration"},
 		{"--max-timeout -1s", "--max-timeout -1s: want 0 (never) or a positive duration"},
 		{"--authorized-keys /nonexistent/keys --listen 127.0.0.1:0", "the authorized keys file"},

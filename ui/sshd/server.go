@@ -65,8 +65,13 @@ type Config struct {
 	// IdleTimeout and MaxTimeout end a connection idle that long, or
 	// open that long (0: never).
 	IdleTimeout, MaxTimeout time.Duration
-	Deps                    DepsFunc
-	Exec                    ExecFunc
+	// SessionsPerMinute is how many new sessions one key may open a
+	// minute, in a burst or spread out (0: no limit).
+	SessionsPerMinute int
+	// Now is the limit's clock (nil: time.Now).
+	Now  func() time.Time
+	Deps DepsFunc
+	Exec ExecFunc
 	// Audit receives one record per action (nil: none kept).
 	Audit *audit.Log
 	// Log receives the server's own warnings and events (nil: discarded).
@@ -78,6 +83,7 @@ type Server struct {
 	cfg         Config
 	srv         *ssh.Server
 	keys        *keyFile
+	limit       *keyLimiter
 	fingerprint string
 	logMu       sync.Mutex
 
@@ -117,13 +123,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxSessions < 0 {
 		return nil, fmt.Errorf("max sessions %d: want 0 (no cap) or more", cfg.MaxSessions)
 	}
+	if cfg.SessionsPerMinute < 0 {
+		return nil, fmt.Errorf("sessions a minute %d: want 0 (no limit) or more", cfg.SessionsPerMinute)
+	}
 	if _, err := os.Stat(cfg.AuthorizedKeysPath); err != nil {
 		return nil, fmt.Errorf("the authorized keys file: %w (create it with one key a line, like role=\"admin\" ssh-ed25519 AAAA... you@laptop)", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.HostKeyPath), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the host key's directory: %w", err)
 	}
-	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}}
+	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}, limit: newKeyLimiter(cfg.SessionsPerMinute, cfg.Now)}
 	s.keys = &keyFile{path: cfg.AuthorizedKeysPath, warn: func(m string) { s.logf("%s", m) }}
 	if _, err := s.keys.load(); err != nil {
 		return nil, err

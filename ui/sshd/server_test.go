@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -323,5 +324,47 @@ func TestMaxSessions(t *testing.T) {
 	}
 	if err := first.Wait(); err != nil {
 		t.Fatalf("first session: %v", err)
+	}
+}
+
+// TestSessionRateIsPerKey: a key that opened its sessions of the minute
+// is refused, with when to try again, while another key is not; a
+// refill lets it in again.
+func TestSessionRateIsPerKey(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	ts := startServer(t, func(c *Config) {
+		c.SessionsPerMinute = 2
+		c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	for i, tc := range []struct {
+		signer  gossh.Signer
+		advance time.Duration
+		code    int
+		err     string
+	}{
+		{ts.admin, 0, 3, "progress on stderr"},
+		{ts.admin, 0, 3, "progress on stderr"},
+		{ts.admin, 0, 1, "your key opened its 2 sessions of the last minute; try again in 30s"},
+		{ts.viewer, 0, 3, "progress on stderr"},
+		{ts.admin, 29 * time.Second, 1, "try again in 1s"},
+		{ts.admin, time.Second, 3, "progress on stderr"},
+	} {
+		mu.Lock()
+		now = now.Add(tc.advance)
+		mu.Unlock()
+		_, errOut, code := ts.run(t, tc.signer, "status --json")
+		if code != tc.code || !strings.Contains(errOut, tc.err) {
+			t.Fatalf("session %d: exit %d, stderr %q; want %d and %q", i, code, errOut, tc.code, tc.err)
+		}
+	}
+	var limited int
+	for _, r := range ts.auditLines(t) {
+		if r.Action == ActionDenied && strings.Contains(r.Reason, "sessions of the last minute") {
+			limited++
+		}
+	}
+	if limited != 2 {
+		t.Fatalf("audit has %d rate-limit refusals, want 2", limited)
 	}
 }

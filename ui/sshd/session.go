@@ -17,8 +17,9 @@ import (
 )
 
 // access runs first for every session: it reads the role of the key
-// that authenticated (not of a key merely offered), applies the session
-// cap, and registers the session so that Shutdown can end it.
+// that authenticated (not of a key merely offered), applies the key's
+// rate limit and the session cap, and registers the session so that
+// Shutdown can end it.
 func (s *Server) access(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		key := sess.PublicKey()
@@ -38,6 +39,11 @@ func (s *Server) access(next ssh.Handler) ssh.Handler {
 			s.logf("refused a session for %s: %v", id.Fingerprint, err)
 			s.audit(refused(id, "", "", "key no longer authorized"))
 			wish.Fatalln(sess, "tether: your key is not authorized on this server")
+			return
+		}
+		if ok, why := s.limit.allow(id.Fingerprint); !ok {
+			s.audit(refused(id, "", "", why))
+			wish.Fatalln(sess, "tether: "+why)
 			return
 		}
 		ctx, cancel := context.WithCancel(sess.Context())
