@@ -21,9 +21,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	RemoveStaleTemps(dir)
-	// The writer's process id in the name tells a later writer whether
-	// this file's writer is still at work.
-	f, err := os.CreateTemp(dir, fmt.Sprintf(".%s%s%d-*", filepath.Base(path), tempMark, os.Getpid()))
+	f, err := createTemp(path)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -50,6 +48,14 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 // tempMark sits between a file's name and its writer's process id in the
 // name of WriteFileAtomic's temporary file: .NAME.tmp-PID-RANDOM.
 const tempMark = ".tmp-"
+
+// createTemp creates the temporary file a writer of path writes before
+// putting it in place, beside path: .NAME.tmp-PID-RANDOM. The writer's
+// process id in the name tells RemoveStaleTemps, in this process or
+// another, that the file's writer is still at work.
+func createTemp(path string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(path), fmt.Sprintf(".%s%s%d-*", filepath.Base(path), tempMark, os.Getpid()))
+}
 
 // StaleTempAge is the age after which a temporary file is stale even if
 // a process with its writer's id runs (the id may have been reused).

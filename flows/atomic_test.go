@@ -84,3 +84,25 @@ func TestWriteFileAtomicCleansAfterAKilledWriter(t *testing.T) {
 		t.Errorf("after a write, the directory holds %q, want only f", names)
 	}
 }
+
+// TestTempFilesOfLiveWritersSurvive: every temporary file tether writes
+// beside its target (WriteFileAtomic's, and the file store key's before
+// it is linked into place) is named so that another writer's
+// RemoveStaleTemps in the same directory leaves it alone while its writer
+// runs. A key's temporary file once had a random suffix read as a dead
+// process's id, so a concurrent first run in that directory removed it
+// mid-creation.
+func TestTempFilesOfLiveWritersSurvive(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"age-identity.txt", "credential.json"} {
+		f, err := createTemp(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		RemoveStaleTemps(dir)
+		if _, err := os.Stat(f.Name()); err != nil {
+			t.Errorf("RemoveStaleTemps removed %s, a live writer's temporary file: %v", filepath.Base(f.Name()), err)
+		}
+	}
+}

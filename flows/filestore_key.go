@@ -136,7 +136,9 @@ func (k *storeKey) create(workFactor int) (id *age.X25519Identity, created bool,
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(k.path)+".tmp-*")
+	// Named as WriteFileAtomic names its own, so that a concurrent
+	// RemoveStaleTemps in this directory knows its writer is alive.
+	f, err := createTemp(k.path)
 	if err != nil {
 		return nil, false, fmt.Errorf("creating %s: %w", k.path, err)
 	}
