@@ -95,7 +95,7 @@ type served struct {
 
 // serve runs tether --sandbox serve in-process until the test ends, and
 // checks that it then exits 0.
-func serve(t *testing.T) *served {
+func serve(t *testing.T, flags ...string) *served {
 	t.Helper()
 	s := &served{dir: isolate(t), admin: signer(t), viewer: signer(t)}
 	serveDir := filepath.Join(s.dir, "sandbox", "serve")
@@ -111,7 +111,8 @@ func serve(t *testing.T) *served {
 	ios.ErrOut = errOut
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
-	go func() { code <- runApp(ctx, &app{ios: ios}, []string{"--sandbox", "serve", "--listen", "127.0.0.1:0"}) }()
+	args := append([]string{"--sandbox", "serve", "--listen", "127.0.0.1:0"}, flags...)
+	go func() { code <- runApp(ctx, &app{ios: ios}, args) }()
 	log := errOut.waitFor(t, "listening on")
 	m := regexp.MustCompile(`listening on (\S+); host key (SHA256:\S+)`).FindStringSubmatch(log)
 	if m == nil {
@@ -222,8 +223,8 @@ func TestServeCommandsWithoutPTY(t *testing.T) {
 		t.Fatalf("the audit log does not begin with where the server listens and its host key:\n%s", log)
 	}
 	actions = actions[1:]
-	want := []string{"admin setup auth0 ok", "admin status  ok", "viewer verify  ok",
-		"viewer denied auth0/default refused forget", "viewer denied auth0 refused setup", "viewer status  ok"}
+	want := []string{"admin setup auth0/default ok", "admin status  ok", "viewer verify  ok",
+		"viewer denied auth0/default refused forget", "viewer denied auth0/default refused setup", "viewer status  ok"}
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit =\n%s\nwant\n%s", strings.Join(actions, "\n"), strings.Join(want, "\n"))
 	}

@@ -46,14 +46,29 @@ func CheckCommand(role Role, args []string) error {
 }
 
 // connectionArg is the connection or provider a command names, for the
-// audit log.
+// audit log: the first argument that is not a flag, and for setup the
+// connection's name from --name (PROVIDER/NAME).
 func connectionArg(args []string) string {
-	for _, a := range args[1:] {
-		if !strings.HasPrefix(a, "-") {
-			return a
+	var conn, name string
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--name" && i+1 < len(args):
+			name = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--name="):
+			name = strings.TrimPrefix(a, "--name=")
+		case conn == "" && !strings.HasPrefix(a, "-"):
+			conn = a
 		}
 	}
-	return ""
+	if args[0] == ActionSetup && conn != "" && !strings.Contains(conn, "/") {
+		if name == "" {
+			name = "default"
+		}
+		conn += "/" + name
+	}
+	return conn
 }
 
 // command runs last: the end of a wizard session, or one plain command

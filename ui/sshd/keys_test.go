@@ -105,3 +105,22 @@ func TestCheckCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestConnectionArg(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"setup", "auth0"}, "auth0/default"},
+		{[]string{"setup", "--no-input", "auth0", "--name", "prod"}, "auth0/prod"},
+		{[]string{"setup", "auth0", "--name=prod"}, "auth0/prod"},
+		{[]string{"forget", "auth0/prod", "--yes"}, "auth0/prod"},
+		{[]string{"verify", "--json"}, ""},
+		{[]string{"status"}, ""},
+		{[]string{"setup", "--name"}, ""},
+	} {
+		if got := connectionArg(tc.args); got != tc.want {
+			t.Errorf("connectionArg(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

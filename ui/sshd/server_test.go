@@ -224,7 +224,7 @@ func TestCommandsWithoutPTY(t *testing.T) {
 	want := []audit.Record{
 		{KeyFingerprint: adminFP, Role: admin, Action: ActionStatus, Outcome: "exit 3"},
 		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionVerify, Outcome: "exit 3"},
-		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionDenied, Connection: "auth0", Outcome: audit.Refused, Detail: "setup"},
+		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionDenied, Connection: "auth0/default", Outcome: audit.Refused, Detail: "setup"},
 		{KeyFingerprint: viewerFP, Role: viewer, Action: ActionDenied, Connection: "auth0/default", Outcome: audit.Refused, Detail: "forget"},
 		{KeyFingerprint: adminFP, Role: admin, Action: ActionDenied, Outcome: audit.Refused, Detail: "reset"},
 		{KeyFingerprint: adminFP, Role: admin, Action: ActionDenied, Outcome: audit.Refused, Detail: "status"},
