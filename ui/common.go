@@ -34,6 +34,10 @@ type Deps struct {
 	// ReadOnly is a session that may look and verify but not set up or
 	// forget (an SSH viewer key).
 	ReadOnly bool
+	// Scrub makes a message safe to show to this session's user (nil:
+	// shown as is). Over SSH it takes the server's own paths out of errors
+	// and notices: the user is not the server's operator.
+	Scrub func(string) string
 }
 
 // ReadOnlyNotice is what a read-only session is told when it asks to set
@@ -46,6 +50,17 @@ func (d Deps) now() time.Time {
 	}
 	return time.Now()
 }
+
+// safe is msg as this session's user may see it.
+func (d Deps) safe(msg string) string {
+	if d.Scrub != nil {
+		return d.Scrub(msg)
+	}
+	return msg
+}
+
+// errText is err's message as this session's user may see it.
+func (d Deps) errText(err error) string { return d.safe(err.Error()) }
 
 func (d Deps) ctx() context.Context {
 	if d.Context != nil {

@@ -201,7 +201,7 @@ func (f *form) view() (string, int) {
 			lines = append(lines, fl.ti.View())
 		}
 		if fl.err != nil {
-			lines = append(lines, strings.Split(wrap(s.Error, "✗ "+fl.err.Error(), f.c.Width-8, ""), "\n")...)
+			lines = append(lines, strings.Split(wrap(s.Error, "✗ "+f.c.Deps.errText(fl.err), f.c.Width-8, ""), "\n")...)
 		}
 		for _, l := range lines {
 			b.WriteString(bar + l + "\n")

@@ -387,10 +387,10 @@ func (h *homeModel) view() (string, int) {
 	}
 	focus := -1
 	if h.err != nil {
-		b.WriteString(wrap(s.Error, "✗ "+h.err.Error(), h.c.Width-4, "") + "\n\n")
+		b.WriteString(wrap(s.Error, "✗ "+h.c.Deps.errText(h.err), h.c.Width-4, "") + "\n\n")
 	}
 	for _, p := range h.problems {
-		b.WriteString(wrap(s.Error, "✗ "+p.Error(), h.c.Width-4, "") + "\n")
+		b.WriteString(wrap(s.Error, "✗ "+h.c.Deps.errText(p), h.c.Width-4, "") + "\n")
 	}
 	if len(h.problems) > 0 {
 		b.WriteString("\n")
@@ -433,7 +433,7 @@ func (h *homeModel) view() (string, int) {
 		b.WriteString("\n" + h.naming.View() + "\n")
 	}
 	if h.notice != "" {
-		b.WriteString("\n" + wrap(s.Dim, h.notice, h.c.Width-4, "") + "\n")
+		b.WriteString("\n" + wrap(s.Dim, h.c.Deps.safe(h.notice), h.c.Width-4, "") + "\n")
 	}
 	return b.String(), focus
 }

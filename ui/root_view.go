@@ -62,7 +62,7 @@ func (m *Model) footer(keys []key.Binding) string {
 		footer = m.help.ShortHelpView(fitKeys(m.help, keys, w-2))
 	}
 	if m.c.notice != "" {
-		footer = wrap(s.Badge, m.c.notice, w-2, "") + "\n" + footer
+		footer = wrap(s.Badge, m.c.Deps.safe(m.c.notice), w-2, "") + "\n" + footer
 	}
 	return footer
 }

@@ -53,7 +53,7 @@ func (m *setupModel) view() (string, int) {
 		return b.String(), focus
 	}
 	if m.keptNote != "" && m.step <= stepInputs {
-		b.WriteString(wrap(s.Badge, m.keptNote, m.c.Width-4, "") + "\n\n")
+		b.WriteString(wrap(s.Badge, m.c.Deps.safe(m.keptNote), m.c.Width-4, "") + "\n\n")
 	}
 	switch m.step {
 	case stepGrant:
@@ -85,12 +85,12 @@ func (m *setupModel) view() (string, int) {
 		// Validation errors above the form too, where the window never
 		// cuts them.
 		for _, err := range m.form.errors() {
-			b.WriteString(wrap(s.Error, "✗ "+err.Error(), m.c.Width-4, "") + "\n")
+			b.WriteString(wrap(s.Error, "✗ "+m.c.Deps.errText(err), m.c.Width-4, "") + "\n")
 		}
 		at(m.form.view())
 	}
 	if m.err != nil && m.step != stepSignIn {
-		b.WriteString("\n" + wrap(s.Error, "✗ "+m.err.Error(), m.c.Width-4, "") + "\n")
+		b.WriteString("\n" + wrap(s.Error, "✗ "+m.c.Deps.errText(m.err), m.c.Width-4, "") + "\n")
 	}
 	if m.step == stepGrant && m.choices == nil {
 		b.WriteString(s.Dim.Render("enter: continue") + "\n")
@@ -152,7 +152,7 @@ func (m *setupModel) consoleView() (string, int) {
 	if m.form != nil {
 		b.WriteString(wrap(s.Normal, "The links below lead into your tenant once tether knows it; leave it empty if you do not know it yet.", m.c.Width-4, "") + "\n\n")
 		for _, err := range m.form.errors() {
-			b.WriteString(wrap(s.Error, "✗ "+err.Error(), m.c.Width-4, "") + "\n")
+			b.WriteString(wrap(s.Error, "✗ "+m.c.Deps.errText(err), m.c.Width-4, "") + "\n")
 		}
 		f, line := m.form.view()
 		focus = strings.Count(b.String(), "\n") + line
@@ -212,7 +212,7 @@ func (m *setupModel) signinView() string {
 	}
 	if m.err != nil {
 		// A network error names the network, DNS and proxy itself.
-		b.WriteString("\n" + wrap(s.Error, "✗ "+m.err.Error(), m.c.Width-4, "") + "\n")
+		b.WriteString("\n" + wrap(s.Error, "✗ "+m.c.Deps.errText(m.err), m.c.Width-4, "") + "\n")
 		b.WriteString(s.Dim.Render("enter: try again · esc: change the credentials") + "\n")
 	}
 	return b.String()

@@ -140,7 +140,7 @@ func (m *setupModel) storeView() (string, int) {
 			what += " To use it, " + unusable.Fixes[0] + ", then check it again."
 		}
 	}
-	b.WriteString(wrap(s.Error, "✗ "+what, m.c.Width-4, "") + "\n\n")
+	b.WriteString(wrap(s.Error, "✗ "+m.c.Deps.safe(what), m.c.Width-4, "") + "\n\n")
 	list, focus := m.store.choices.view()
 	b.WriteString(list)
 	return b.String(), focus + strings.Count(b.String(), "\n") - strings.Count(list, "\n")

@@ -138,7 +138,7 @@ func (v *verifyModel) view() string {
 		}
 		b.WriteString(l.view(v.evidence))
 		if l.done && l.err != nil {
-			b.WriteString(wrap(s.Error, "! "+l.err.Error(), v.c.Width-8, "  ") + "\n")
+			b.WriteString(wrap(s.Error, "! "+v.c.Deps.errText(l.err), v.c.Width-8, "  ") + "\n")
 		}
 		if l.done {
 			b.WriteString("  " + l.summary(v.done[i]) + "\n")

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -190,7 +192,7 @@ func (a *app) globalArgs() []string {
 // keyring's wait among them) go to that session alone.
 func (a *app) sessionDeps(ctx context.Context, _ sshd.Identity, hooks sshd.Hooks) (ui.Deps, func(), error) {
 	sa := a.sessionApp(&plain.IOStreams{In: eofReader{}, Out: io.Discard, ErrOut: io.Discard})
-	sa.notify = hooks.Notify
+	sa.notify = func(msg string) { hooks.Notify(scrub(msg)) }
 	sa.adminDelay = sandboxAdminDelay
 	deps, err := tuiDeps(ctx, sa)
 	if err != nil {
@@ -199,6 +201,7 @@ func (a *app) sessionDeps(ctx context.Context, _ sshd.Identity, hooks sshd.Hooks
 	}
 	// The Manager is this session's own: its setups and forgets are
 	// audited under this session's key.
+	deps.Scrub = scrub
 	deps.Manager.Changed = func(action string, k flows.Key, err error) {
 		if errors.Is(err, context.Canceled) {
 			err = errors.New("cancelled")
@@ -213,7 +216,7 @@ func (a *app) sessionDeps(ctx context.Context, _ sshd.Identity, hooks sshd.Hooks
 
 // sessionExec runs one plain command for a session without a terminal.
 func (a *app) sessionExec(ctx context.Context, _ sshd.Identity, args, environ []string, in io.Reader, out, errOut io.Writer) int {
-	ios := &plain.IOStreams{In: in, Out: out, ErrOut: errOut, Environ: environ}
+	ios := &plain.IOStreams{In: in, Out: out, ErrOut: scrubWriter{errOut}, Environ: environ}
 	sa := a.sessionApp(ios)
 	return runApp(ctx, sa, append(a.globalArgs(), args...))
 }
@@ -222,3 +225,34 @@ func (a *app) sessionExec(ctx context.Context, _ sshd.Identity, args, environ []
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// scrub takes the server's own paths out of a message for an SSH user,
+// who is not the server's operator: its tether directory, its temporary
+// directory and its home, most specific first. The operator reads the
+// whole message in the server's log.
+func scrub(msg string) string {
+	var pairs []string
+	if dir, err := flows.DefaultConfigDir(); err == nil {
+		pairs = append(pairs, dir, "<the server's tether directory>")
+	}
+	if id := os.Getenv("TETHER_AGE_IDENTITY"); id != "" {
+		pairs = append(pairs, id, "<the server's age identity>")
+	}
+	if tmp := os.TempDir(); tmp != "" && tmp != "/" {
+		pairs = append(pairs, tmp, "<the server's temporary directory>")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" && home != "/" {
+		pairs = append(pairs, home, "<the server's home>")
+	}
+	return strings.NewReplacer(pairs...).Replace(msg)
+}
+
+// scrubWriter scrubs what a session's command writes to stderr.
+type scrubWriter struct{ w io.Writer }
+
+func (s scrubWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, scrub(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -344,3 +344,38 @@ func TestServeShutdownTellsSessions(t *testing.T) {
 	out.waitFor(t, "the server is stopping; your session has ended")
 	_ = sess.Wait()
 }
+
+// TestServeErrorsHideServerPaths: an error an SSH user sees names no
+// path of the server's; the operator's log keeps what happened.
+func TestServeErrorsHideServerPaths(t *testing.T) {
+	s := serve(t)
+	// The file store's directory is a file: every setup fails, with an
+	// error that names the server's paths.
+	if err := os.WriteFile(filepath.Join(s.dir, "sandbox", "credentials"), []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := s.run(t, s.admin, "setup auth0 --no-input")
+	if r.code == 0 {
+		t.Fatalf("setup succeeded with a file for the store's directory:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stderr, s.dir) || strings.Contains(r.stdout, s.dir) {
+		t.Fatalf("the SSH user was shown the server's path %s:\n%s\n%s", s.dir, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "<the server's tether directory>") {
+		t.Fatalf("the error does not say where, in the server's terms:\n%s", r.stderr)
+	}
+}
+
+func TestScrub(t *testing.T) {
+	dir := isolate(t)
+	home, _ := os.UserHomeDir()
+	for _, tc := range []struct{ in, want string }{
+		{"creating " + filepath.Join(dir, "credentials", "x") + ": denied", "creating <the server's tether directory>/credentials/x: denied"},
+		{"no path here", "no path here"},
+		{"read " + filepath.Join(home, ".ssh", "id"), "read <the server's home>/.ssh/id"},
+	} {
+		if got := scrub(tc.in); got != tc.want {
+			t.Errorf("scrub(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
