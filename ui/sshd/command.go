@@ -85,6 +85,10 @@ func (s *Server) command(sess ssh.Session) {
 		closed := record(st.id, ActionSession, "")
 		closed.Detail = "closed"
 		s.audit(closed)
+		if why := st.endedBecause(); why != "" {
+			wish.Fatalln(sess, "tether: "+why)
+			return
+		}
 		if s.isClosing() {
 			wish.Println(sess, "tether: the server is stopping; your session has ended")
 		}
@@ -109,8 +113,17 @@ func (s *Server) command(sess ssh.Session) {
 		return
 	}
 	s.audit(exited(st.id, action, connectionArg(args), code))
-	if s.isClosing() {
+	if why := st.endedBecause(); why != "" {
+		wish.Errorln(sess, "tether: "+why)
+	} else if s.isClosing() {
 		wish.Errorln(sess, "tether: the server is stopping")
 	}
 	_ = sess.Exit(code)
+}
+
+// endedBecause is why the server ended the session, if it did.
+func (st *session) endedBecause() string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.ended
 }

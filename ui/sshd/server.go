@@ -69,7 +69,13 @@ type Config struct {
 	// minute, in a burst or spread out (0: no limit).
 	SessionsPerMinute int
 	// Now is the limit's clock (nil: time.Now).
-	Now  func() time.Time
+	Now func() time.Time
+	// KeysCheck is how often the authorized keys are read again for the
+	// sessions already open: one whose key was removed, or whose role
+	// changed, is ended (0: every 2 seconds). New connections always
+	// read the file.
+	KeysCheck time.Duration
+
 	Deps DepsFunc
 	Exec ExecFunc
 	// Audit receives one record per action (nil: none kept).
@@ -101,12 +107,14 @@ type Server struct {
 // session is one SSH session's own state.
 type session struct {
 	id     Identity
+	key    ssh.PublicKey // the key that authenticated
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu   sync.Mutex
-	prog *tea.Program
-	tui  bool // the wizard ran (or failed to start): no command follows
+	mu    sync.Mutex
+	prog  *tea.Program
+	tui   bool   // the wizard ran (or failed to start): no command follows
+	ended string // why the server ended the session, told to its user
 }
 
 type ctxKey struct{}
@@ -201,6 +209,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
+	watch, stop := context.WithCancel(context.Background())
+	defer stop()
+	go s.watchKeys(watch)
 	err := s.srv.Serve(ln)
 	if s.isClosing() {
 		return ErrServerClosed

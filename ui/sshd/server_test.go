@@ -368,3 +368,74 @@ func TestSessionRateIsPerKey(t *testing.T) {
 		t.Fatalf("audit has %d rate-limit refusals, want 2", limited)
 	}
 }
+
+// TestChangedKeysEndOpenSessions: a session whose key is removed from
+// authorized_keys, or whose role changes, is ended and told why; the
+// others go on.
+func TestChangedKeysEndOpenSessions(t *testing.T) {
+	started := make(chan string, 3)
+	ts := startServer(t, func(c *Config) {
+		c.KeysCheck = time.Hour // checked below by hand
+		c.Exec = func(ctx context.Context, id Identity, args, env []string, in io.Reader, out, errOut io.Writer) int {
+			started <- string(id.Role)
+			<-ctx.Done()
+			return 130
+		}
+	})
+	third := newSigner(t)
+	keys := filepath.Join(ts.dir, "authorized_keys")
+	write := func(data string) {
+		t.Helper()
+		if err := os.WriteFile(keys+".new", []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(keys+".new", keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`role="admin" ` + authLine(ts.admin) + "\n" + authLine(ts.viewer) + "\n" + authLine(third) + "\n")
+
+	type ended struct {
+		stderr string
+		code   int
+	}
+	results := map[string]chan ended{}
+	for name, k := range map[string]gossh.Signer{"admin": ts.admin, "viewer": ts.viewer, "third": third} {
+		ch := make(chan ended, 1)
+		results[name] = ch
+		go func() {
+			_, errOut, code := ts.run(t, k, "status --json")
+			ch <- ended{errOut, code}
+		}()
+	}
+	for range 3 {
+		<-started
+	}
+	// The admin's key is removed and the viewer's becomes an admin's;
+	// the third key stays as it was.
+	write(`role="admin" ` + authLine(ts.viewer) + "\n" + authLine(third) + "\n")
+	ts.revalidate()
+	for name, want := range map[string]string{
+		"admin":  "your key was removed from this server's authorized keys",
+		"viewer": "your key's role changed to admin; connect again to continue",
+	} {
+		r := <-results[name]
+		if !strings.Contains(r.stderr, want) || r.code == 0 {
+			t.Errorf("%s's session: exit %d, stderr %q; want it ended with %q", name, r.code, r.stderr, want)
+		}
+	}
+	select {
+	case r := <-results["third"]:
+		t.Fatalf("the third key's session ended too: %+v", r)
+	default:
+	}
+	// Its turn now, so that no session outlives the test.
+	write(`role="admin" ` + authLine(ts.viewer) + "\n")
+	ts.revalidate()
+	if r := <-results["third"]; !strings.Contains(r.stderr, "your key was removed") {
+		t.Errorf("the third session, once its key was removed: %+v", r)
+	}
+	if !strings.Contains(ts.log.String(), "ended the session of") {
+		t.Errorf("the server log does not say which sessions it ended:\n%s", ts.log.String())
+	}
+}

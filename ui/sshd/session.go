@@ -48,7 +48,7 @@ func (s *Server) access(next ssh.Handler) ssh.Handler {
 		}
 		ctx, cancel := context.WithCancel(sess.Context())
 		defer cancel()
-		st := &session{id: id, ctx: ctx, cancel: cancel}
+		st := &session{id: id, key: key, ctx: ctx, cancel: cancel}
 		if msg := s.register(st); msg != "" {
 			s.audit(refused(id, "", "", msg))
 			wish.Fatalln(sess, "tether: "+msg)
