@@ -106,6 +106,9 @@ func (v *verifyModel) update(msg tea.Msg) tea.Cmd {
 				}
 			}
 			v.c.notice = "no fix link to copy: nothing is missing"
+			if v.pending > 0 {
+				v.c.notice = "no fix link to copy yet: the checks are still running"
+			}
 		case key.Matches(msg, k.Recheck) && v.pending == 0:
 			return v.start()
 		case key.Matches(msg, k.Back):

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -377,5 +378,66 @@ func TestScrub(t *testing.T) {
 		if got := scrub(tc.in); got != tc.want {
 			t.Errorf("scrub(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestServeClipboardGoesToItsSession: a copy in one wizard session (the
+// fix link, by OSC 52) is written to that session's terminal only.
+func TestServeClipboardGoesToItsSession(t *testing.T) {
+	s := serve(t, "--sandbox-deny", "auth0:read:logs")
+	if r := s.run(t, s.admin, "setup auth0 --no-input"); r.code == 0 || !strings.Contains(r.stdout, "✗") {
+		t.Fatalf("admin setup with read:logs denied: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	open := func(key gossh.Signer) (*gossh.Session, io.Writer, *watched) {
+		t.Helper()
+		sess, err := s.client(t, key).NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sess.Close() })
+		out := newWatched()
+		sess.Stdout = out
+		in, err := sess.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.RequestPty("xterm-256color", 30, 100, gossh.TerminalModes{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		out.waitFor(t, "Auth0")
+		return sess, in, out
+	}
+	adminSess, adminIn, adminOut := open(s.admin)
+	viewerSess, viewerIn, viewerOut := open(s.viewer)
+	if _, err := adminIn.Write([]byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	adminOut.waitFor(t, "1 missing", "r re-check") // the checks are done
+	if _, err := adminIn.Write([]byte("u")); err != nil {
+		t.Fatal(err)
+	}
+	adminOut.waitFor(t, "fix link to your clipboard")
+	const osc52 = "\x1b]52;c;"
+	if !strings.Contains(adminOut.String(), osc52) {
+		t.Fatalf("the admin's terminal got no OSC 52 copy:\n%q", adminOut.String())
+	}
+	// The viewer's session draws a frame after the admin's copy, so that
+	// anything sent its way would have arrived by then.
+	if _, err := viewerIn.Write([]byte("j")); err != nil {
+		t.Fatal(err)
+	}
+	viewerOut.waitFor(t, "Auth0")
+	for _, in := range []io.Writer{adminIn, viewerIn} {
+		if _, err := in.Write([]byte("q")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = adminSess.Wait()
+	_ = viewerSess.Wait()
+	if strings.Contains(viewerOut.String(), osc52) {
+		t.Fatalf("the viewer's terminal got the admin's copy:\n%q", viewerOut.String())
 	}
 }
