@@ -42,6 +42,9 @@ func (s *Server) signed(grant string, logs bool, h func(http.ResponseWriter, *ht
 			s.fail(w, http.StatusUnauthorized, 40101, "Missing request credentials", "")
 			return
 		}
+		if r.Body == nil {
+			r.Body = http.NoBody
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 		if err != nil || len(body) > maxBody {
 			s.fail(w, http.StatusBadRequest, 40002, "Invalid request parameters", "the request body could not be read")
@@ -77,6 +80,9 @@ func (s *Server) signed(grant string, logs bool, h func(http.ResponseWriter, *ht
 		if grant != "" && !slices.Contains(in.Grants, grant) {
 			s.fail(w, http.StatusForbidden, 40301, "Access forbidden", "")
 			return
+		}
+		if jsonBody {
+			params = jsonParams(body)
 		}
 		h(w, r, &call{account: acct, params: params})
 	}
@@ -159,6 +165,20 @@ func requestParams(r *http.Request, body []byte) (params url.Values, jsonBody bo
 		return f, false, err == nil
 	}
 	return nil, false, false
+}
+
+// jsonParams are the string members of a v5 JSON body, for the endpoint.
+func jsonParams(body []byte) url.Values {
+	var obj map[string]any
+	out := url.Values{}
+	if json.Unmarshal(body, &obj) == nil {
+		for k, v := range obj {
+			if s, ok := v.(string); ok {
+				out.Set(k, s)
+			}
+		}
+	}
+	return out
 }
 
 // verify checks sig against every signature version the service
