@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tetherdev/tether/catalog"
@@ -93,7 +94,11 @@ var hostPattern = regexp.MustCompile(`^api-[a-z0-9]{8}\.(duosecurity|duofederal)
 func APIHostname(s string) (string, error) {
 	h, err := flows.ParseHost(s, flows.HostOptions{})
 	if err != nil || !hostPattern.MatchString(h.Name) {
-		return "", fmt.Errorf("%q is not a Duo API hostname%s: use the one on the Admin API application's page, like api-1a2b3c4d.duosecurity.com (Duo Federal: api-1a2b3c4d.duofederal.com)", s, hostReason(err))
+		shown := strconv.Quote(s)
+		if skeyPattern.MatchString(strings.TrimSpace(s)) {
+			shown = "that value, which looks like a secret key,"
+		}
+		return "", fmt.Errorf("%s is not a Duo API hostname%s: use the one on the Admin API application's page, like api-1a2b3c4d.duosecurity.com (Duo Federal: api-1a2b3c4d.duofederal.com)", shown, hostReason(err))
 	}
 	return h.Name, nil
 }
@@ -116,7 +121,9 @@ func validIntegrationKey(s string) error {
 	case ikeyPattern.MatchString(strings.ToUpper(s)):
 		return errors.New("the integration key has lowercase letters: Duo's are uppercase, like DIWJ8X6AEYOR5OMC6TQ1; copy it again")
 	}
-	return fmt.Errorf("%q is not a Duo integration key: expect DI and 18 uppercase letters and digits (20 in all), like DIWJ8X6AEYOR5OMC6TQ1", s)
+	// The value is not quoted: a secret key pasted into the wrong field
+	// must not reach the terminal.
+	return fmt.Errorf("not a Duo integration key (%d characters): expect DI and 18 uppercase letters and digits (20 in all), like DIWJ8X6AEYOR5OMC6TQ1", len(s))
 }
 
 var skeyPattern = regexp.MustCompile(`^[A-Za-z0-9]{40}$`)

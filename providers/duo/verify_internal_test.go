@@ -163,6 +163,13 @@ func TestKeyFormats(t *testing.T) {
 		{canarySKey[:20] + " " + canarySKey[21:], "spaces"},
 		{canarySKey[:39] + "!", "other than letters"},
 	}
+	// A secret key pasted into another field is not echoed either.
+	if err := validIntegrationKey(canarySKey); err == nil || strings.Contains(err.Error(), "Canary") {
+		t.Errorf("validIntegrationKey(secret key) = %v", err)
+	}
+	if _, err := APIHostname(canarySKey); err == nil || strings.Contains(err.Error(), "Canary") {
+		t.Errorf("APIHostname(secret key) = %v", err)
+	}
 	for _, tt := range skeys {
 		err := validSecretKey(tt.in)
 		switch {
