@@ -3,7 +3,9 @@ package duo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -189,10 +191,23 @@ func observe(grant string, a providers.Answer, off clockOffset, acct account) pr
 	case a.Err == nil && a.Status == http.StatusUnauthorized:
 		reason, fix := diagnose(a, off, acct)
 		o.Status, o.Evidence, o.Advice = providers.Error, a.String()+": "+reason, fix
+	case unresolved(a.Err):
+		o.Status, o.Advice = providers.Error, wrongHost(acct)
 	default:
 		o.Status = providers.Error
 	}
 	return o
+}
+
+// unresolved reports whether err is a host name that does not resolve:
+// with Duo, a mistyped API hostname.
+func unresolved(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound
+}
+
+func wrongHost(acct account) string {
+	return acct.host + " does not resolve: check the API hostname on the Admin API application's page (it is api- and eight letters and digits), and run tether setup duo again"
 }
 
 // diagnose explains a 401 from Duo: each cause its own sentence, and the
@@ -326,6 +341,8 @@ func (p *Provider) authenticate(ctx context.Context, a account, skey string) err
 	case ans.Err == nil && ans.Status == http.StatusUnauthorized:
 		reason, fix := diagnose(ans, s.offsetOf(ans), a)
 		return &providers.SignInError{Reason: reason + " (" + ans.String() + ")", Fix: fix}
+	case unresolved(ans.Err):
+		return &providers.SignInError{Reason: "the API hostname " + a.host + " does not resolve", Fix: wrongHost(a), Err: ans.Err}
 	case ans.Err != nil:
 		return fmt.Errorf("a signed request to %s: %w", a.host, ans.Err)
 	}

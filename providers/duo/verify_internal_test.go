@@ -1,8 +1,11 @@
 package duo
 
 import (
+	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +69,7 @@ func TestObserve(t *testing.T) {
 		{"429 after retries", grantReadLog, answer(429, "42901", ""), none, providers.Error, "429"},
 		{"500", grantReadLog, answer(500, "50001", ""), none, providers.Error, "500"},
 		{"network error", grantReadLog, providers.Answer{Request: "GET /x", Err: errors.New("connection reset")}, none, providers.Error, "connection reset"},
+		{"host does not resolve", grantReadLog, providers.Answer{Request: "GET /x", Err: &net.DNSError{Err: "no such host", Name: "api-1a2b3c4d.duosecurity.com", IsNotFound: true}}, none, providers.Error, "no such host"},
 		{"write resource is never granted by an answer", grantWriteResource, answer(200, "", okBody), none, providers.Unknown, "tether makes no write"},
 		{"write resource unprobed", grantWriteResource, providers.Answer{}, none, providers.Unknown, "tether makes no write"},
 	}
@@ -73,6 +77,9 @@ func TestObserve(t *testing.T) {
 		o := observe(tt.grant, tt.a, tt.off, testAcct)
 		if o.Status != tt.want || !strings.Contains(o.Evidence, tt.evidence) {
 			t.Errorf("%s: observe = %s %q, want %s containing %q", tt.name, o.Status, o.Evidence, tt.want, tt.evidence)
+		}
+		if tt.name == "host does not resolve" && !strings.Contains(o.Advice, "check the API hostname") {
+			t.Errorf("%s: advice %q, want the hostname named", tt.name, o.Advice)
 		}
 		if o.Status == providers.Error && tt.a.Status == http.StatusUnauthorized && o.Advice == "" {
 			t.Errorf("%s: a 401 without advice", tt.name)
@@ -181,4 +188,25 @@ func TestKeyFormats(t *testing.T) {
 			t.Errorf("validSecretKey quotes the key: %v", err)
 		}
 	}
+}
+
+// FuzzDecodeError: any body decodes without a panic; a failure envelope
+// built from the inputs gives its code and message back.
+func FuzzDecodeError(f *testing.F) {
+	f.Add([]byte(`{"code":40301,"message":"Access forbidden","stat":"FAIL"}`), 40103, "Invalid signature in request credentials")
+	f.Add([]byte(`{"code":""}`), 0, "")
+	f.Add([]byte(`[`), 42901, "Too Many Requests")
+	f.Fuzz(func(t *testing.T, body []byte, code int, message string) {
+		decodeError(400, body)
+		env, err := json.Marshal(map[string]any{"code": code, "message": message, "stat": "FAIL"})
+		if err != nil {
+			return
+		}
+		gotCode, gotMsg := decodeError(401, env)
+		var want string
+		_ = json.Unmarshal(env, &struct{ Message *string }{&want})
+		if gotCode != strconv.Itoa(code) || gotMsg != want {
+			t.Fatalf("decodeError(%s) = %q, %q; want %d, %q", env, gotCode, gotMsg, code, want)
+		}
+	})
 }
