@@ -223,6 +223,11 @@ func TestClockSkew(t *testing.T) {
 	}
 	f.emu().SetClockOffset(0)
 	conn, secret := connect(t, f, demoInputs(duotest.DemoSKey))
+	f.emu().SetClockOffset(3 * time.Minute)
+	if r := verify(t, f, conn, secret); r.check("Grant read log").Status != providers.Granted ||
+		!slices.ContainsFunc(r.warnings, func(w string) bool { return strings.Contains(w, "3m0s behind Duo's") }) {
+		t.Errorf("a clock 3 minutes off, still accepted: %+v %q, want granted with a warning", r.checks, r.warnings)
+	}
 	f.emu().SetClockOffset(-10 * time.Minute)
 	r := verify(t, f, conn, secret)
 	for _, c := range r.checks {

@@ -79,6 +79,9 @@ type session struct {
 
 	mu     sync.Mutex
 	offset map[string]clockOffset // by Answer.Request
+	// drift is the largest offset of an answer Duo did not refuse for
+	// its Date: a clock drifting towards Duo's limit.
+	drift time.Duration
 }
 
 // clockOffset is how far Duo's clock (its answer's Date) was ahead of
@@ -109,8 +112,32 @@ func (s *session) get(ctx context.Context, pathAndQuery string) providers.Answer
 	}
 	s.mu.Lock()
 	s.offset[a.Request] = o
+	if o.known && a.Status != http.StatusUnauthorized && o.d.Abs() > s.drift.Abs() {
+		s.drift = o.d
+	}
 	s.mu.Unlock()
 	return a
+}
+
+// warnDrift warns of a clock that Duo still accepts but that is a
+// minute or more off its own.
+func (s *session) warnDrift(r providers.Reporter) {
+	s.mu.Lock()
+	d := s.drift
+	s.mu.Unlock()
+	if d.Abs() >= skewLimit {
+		r.Warn(fmt.Sprintf("this machine's clock is %s %s Duo's: Duo refuses requests whose Date is a few minutes off, so turn on NTP (timedatectl set-ntp true)",
+			d.Abs().Round(time.Second), aheadOrBehind(d)))
+	}
+}
+
+// aheadOrBehind says where this machine's clock is, for an offset of
+// Duo's clock ahead of it.
+func aheadOrBehind(d time.Duration) string {
+	if d < 0 {
+		return "ahead of"
+	}
+	return "behind"
 }
 
 func (s *session) offsetOf(a providers.Answer) clockOffset {
@@ -217,10 +244,7 @@ func diagnose(a providers.Answer, off clockOffset, acct account) (reason, fix st
 	setup := "run tether setup duo again with the keys from " + acct.appPage()
 	switch {
 	case (a.Code == "40105" || a.Code == "40103") && skewed:
-		side := "behind"
-		if off.d < 0 {
-			side = "ahead of"
-		}
+		side := aheadOrBehind(off.d)
 		return fmt.Sprintf("clock skew: this machine's clock is %s %s Duo's (Duo's answer is dated %s), so Duo refused the request's Date",
 				off.d.Abs().Round(time.Second), side, a.Header.Get("Date")),
 			"set this machine's clock right (turn on NTP, for example timedatectl set-ntp true), then verify again"
@@ -275,6 +299,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		Fix: func(n catalog.Need) (string, string) { return fixFor(n, a), a.appPage() },
 	}
 	excess := func() { p.excess(ctx, s, conn.Capabilities, r) }
+	defer s.warnDrift(r)
 	if p.env.Sequential {
 		v.Run(ctx, r)
 		excess()
