@@ -185,17 +185,18 @@ func (p *Provider) Steps(_ providers.Method, in providers.Inputs) []providers.St
 		appLink = a.appPage()
 	}
 	return []providers.Step{{
-		Title:  "Protect an Admin API application",
-		Detail: `As an Owner: Applications → Protect an Application → search "Admin API" → Protect; name it "tether".`,
-		URL:    link("applications/protect/types"),
+		Title: "Protect an Admin API application",
+		Detail: `As an Owner (only Owners can create an Admin API application): Applications → Protect an Application ` +
+			`(Application Catalog in newer Admin Panels) → search "Admin API" → Protect; name it "tether".`,
+		URL: link("applications"),
 	}, {
 		Title: "Tick exactly these permissions",
 		Detail: p.grantsText() + ". Leave Grant administrators, Grant applications, Grant read information and Grant settings unticked, " +
-			"and Grant write resource too unless you enable Reset Factors. Save Changes.",
+			"and Grant write resource too unless you enable Reset Factors. Optionally limit Networks for API Access to where tether runs. Save Changes.",
 		URL: appLink,
 	}, {
 		Title:  "Copy the integration key, secret key and API hostname",
-		Detail: "From the application's Details. The secret key is shown once you click it; tether stores it in the keyring.",
+		Detail: "From the application's Details (newer Admin Panels show the secret key only once). tether stores the secret key in the keyring.",
 		URL:    appLink,
 	}}
 }

@@ -323,7 +323,7 @@ func TestStepsDeepLinks(t *testing.T) {
 	f := start(t, duotest.Options{}, nil, providers.Env{})
 	steps := f.p.Steps(method(t, f.p), providers.Inputs{Values: map[string]string{
 		duo.InputAPIHostname: "api-1a2b3c4d.duofederal.com", duo.InputIntegrationKey: "DIWJ8X6AEYOR5OMC6TQ1"}})
-	if len(steps) != 3 || steps[0].URL != "https://admin-1a2b3c4d.duofederal.com/applications/protect/types" ||
+	if len(steps) != 3 || steps[0].URL != "https://admin-1a2b3c4d.duofederal.com/applications" ||
 		steps[1].URL != "https://admin-1a2b3c4d.duofederal.com/applications/DIWJ8X6AEYOR5OMC6TQ1" {
 		t.Errorf("Steps = %+v, want links into the account's Admin Panel", steps)
 	}
