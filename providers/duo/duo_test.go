@@ -152,9 +152,11 @@ func TestVerifyStatuses(t *testing.T) {
 					t.Errorf("%s unknown without why and how to confirm: %+v", perm, c)
 				}
 			}
-			unseen := slices.ContainsFunc(r.warnings, func(w string) bool { return strings.Contains(w, "cannot be seen") })
+			unseen := slices.ContainsFunc(r.warnings, func(w string) bool {
+				return strings.Contains(w, "Grant write resource and Grant applications cannot be seen")
+			})
 			if unseen != (len(tt.caps) == 0) {
-				t.Errorf("warnings %q: want the cannot-be-seen note exactly when write resource is not needed", r.warnings)
+				t.Errorf("warnings %q: want write resource named as unseen exactly when it is not needed", r.warnings)
 			}
 		})
 	}
@@ -230,6 +232,9 @@ func TestClockSkew(t *testing.T) {
 	}
 	f.emu().SetClockOffset(-10 * time.Minute)
 	r := verify(t, f, conn, secret)
+	if slices.ContainsFunc(r.warnings, func(w string) bool { return strings.Contains(w, "could not tell") }) {
+		t.Errorf("warnings %q: the refused excess reads repeat what the checks say", r.warnings)
+	}
 	for _, c := range r.checks {
 		if c.Status != providers.Error || !strings.Contains(c.Evidence, "10m0s ahead of Duo's") || !strings.Contains(c.Fix, "NTP") {
 			t.Errorf("%s under skew: %+v, want an error saying clock skew with the offset", c.Permission, c)

@@ -66,9 +66,16 @@ var excessProbes = []struct {
 const writeUnknown = "no Admin API request proves Grant write resource without changing something: Duo checks it only on writes, " +
 	"and whether it checks it before validating a write's parameters is undocumented, so tether makes no write"
 
-// unseen names the grants no side-effect-free request can show, for the
-// warning when no enabled capability needs them.
-const unseen = "Grant write resource and Grant applications cannot be seen without a write"
+// unseen says which grants no side-effect-free request can show, when no
+// enabled capability needs them (Grant applications never is; whether
+// reading integrations needs it or Grant read resource is undocumented).
+func unseen(writeNeeded bool, page string) string {
+	if writeNeeded {
+		return "Grant applications cannot be seen without a write: if it is ticked on " + page + ", untick it (least privilege)"
+	}
+	return "Grant write resource and Grant applications cannot be seen without a write: if either is ticked on " + page +
+		" and Reset Factors is not enabled, untick it (least privilege)"
+}
 
 // session is one verification's signed requests and what their answers
 // said of the clocks.
@@ -315,9 +322,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 // excess reads what no capability needs and reports each grant that
 // answers as an excess check; those no read can show are named.
 func (p *Provider) excess(ctx context.Context, s *session, enabled []string, r providers.Reporter) {
-	if !slices.Contains(p.cat.Scopes(enabled), grantWriteResource) {
-		r.Warn(unseen + ": if either is ticked on " + s.acct.appPage() + " and Reset Factors is not enabled, untick it (least privilege)")
-	}
+	r.Warn(unseen(slices.Contains(p.cat.Scopes(enabled), grantWriteResource), s.acct.appPage()))
 	var wg sync.WaitGroup
 	for _, ep := range excessProbes {
 		run := func() {
@@ -327,7 +332,9 @@ func (p *Provider) excess(ctx context.Context, s *session, enabled []string, r p
 				r.Check(providers.Check{Permission: ep.name, Status: providers.Excess,
 					Evidence: ans.String() + ": " + ep.name + " is ticked, and no enabled capability needs it",
 					Fix:      "untick " + ep.name + " on the application's page and Save Changes (least privilege)", FixURL: s.acct.appPage()})
-			case accessForbidden(ans):
+			case accessForbidden(ans), ans.Err == nil && ans.Status == http.StatusUnauthorized:
+				// Not ticked; or the credential was refused, which the
+				// needed grants' checks explain.
 			default:
 				r.Warn("could not tell whether " + ep.name + " is ticked (" + ans.String() + ")")
 			}
