@@ -347,3 +347,27 @@ func TestCriticalPath(t *testing.T) {
 		t.Errorf("CriticalPath = %d, want 1", got)
 	}
 }
+
+// TestSequentialSameVerdicts: probing one request after another (the
+// benchmark's baseline) reaches the same checks as probing at once.
+func TestSequentialSameVerdicts(t *testing.T) {
+	summary := func(env providers.Env) string {
+		f := start(t, duotest.Options{}, []string{"Grant read log"}, env)
+		conn, secret := connect(t, f, demoInputs(duotest.DemoSKey))
+		grants, _ := f.emu().GrantsOf(duotest.DemoHost, duotest.DemoIKey)
+		f.emu().SetGrants(duotest.DemoHost, duotest.DemoIKey, append(grants, duotest.GrantAdmins))
+		var out []string
+		for _, c := range verify(t, f, conn, secret, "reset-factors").checks {
+			out = append(out, c.Permission+"="+string(c.Status))
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
+	}
+	want := "Grant administrators=excess Grant read log=missing Grant read resource=granted Grant write resource=unknown"
+	if got := summary(providers.Env{}); got != want {
+		t.Errorf("concurrent: %s, want %s", got, want)
+	}
+	if got := summary(providers.Env{Sequential: true}); got != want {
+		t.Errorf("sequential: %s, want %s", got, want)
+	}
+}
