@@ -260,42 +260,53 @@ func (c *fakeClock) clock() flows.Clock {
 	}}
 }
 
-// TestRateLimitRetried: Duo's 429 42901 (with no Retry-After) is retried
-// after Duo's own backoff, 1 s then 2 s, each attempt signed anew; a
-// bucket that stays empty ends in no verdict, never in missing.
+// TestRateLimitRetried: Duo limits each log on its own, a couple of
+// requests a minute: a rate-limited authentication log is proven by the
+// administrator log instead, and that one's 429 42901 (with no
+// Retry-After) is retried after Duo's own backoff, 1 s, 2 s, 4 s, each
+// attempt signed anew; a limit that outlasts it is no verdict, never
+// missing.
 func TestRateLimitRetried(t *testing.T) {
 	clk := &fakeClock{now: time.Now().Truncate(time.Minute)}
+	t0 := clk.Now()
 	f := start(t, duotest.Options{Now: clk.Now, LogRateLimit: 1}, nil, providers.Env{Clock: clk.clock()})
 	conn, secret := connect(t, f, demoInputs(duotest.DemoSKey))
-	if r := verify(t, f, conn, secret); r.check("Grant read log").Status != providers.Granted {
-		t.Fatalf("first verify: %+v", r.checks)
+	logCheck := func() (providers.Check, []time.Duration, []string) {
+		t.Helper()
+		clk.mu.Lock()
+		clk.waits = nil
+		clk.mu.Unlock()
+		r := verify(t, f, conn, secret)
+		clk.mu.Lock()
+		defer clk.mu.Unlock()
+		return r.check("Grant read log"), clk.waits, r.warnings
 	}
-	// The bucket refills a minute after the first request: a wait of 1 s
-	// from 59.5 s later crosses it.
+	if c, waits, _ := logCheck(); c.Status != providers.Granted || !strings.HasPrefix(c.Evidence, "GET /admin/v2/logs/authentication") || len(waits) != 0 {
+		t.Fatalf("first verify: %+v, waits %v", c, waits)
+	}
+	c, waits, _ := logCheck()
+	if c.Status != providers.Granted || !strings.HasPrefix(c.Evidence, "GET /admin/v1/logs/administrator") ||
+		!strings.Contains(c.Evidence, "authentication?") || !strings.Contains(c.Evidence, "429 42901") || len(waits) != 0 {
+		t.Errorf("authentication log rate-limited: %+v, waits %v; want granted by the administrator log at once", c, waits)
+	}
+	c, waits, warnings := logCheck()
+	if c.Status != providers.Error || !strings.Contains(c.Evidence, "administrator") || !strings.Contains(c.Evidence, "429 42901") {
+		t.Errorf("both logs rate-limited: %+v, want no verdict with Duo's 42901", c)
+	}
+	if fmt.Sprint(waits) != "[1s 2s 4s]" {
+		t.Errorf("waits = %v, want Duo's backoff 1s 2s 4s", waits)
+	}
+	if !slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, "rate-limited") }) {
+		t.Errorf("warnings %q: want the rate limit named", warnings)
+	}
+	// Half a second before both logs' minute is up, Duo's first wait of
+	// a second crosses it.
 	clk.mu.Lock()
-	clk.now = clk.now.Add(59*time.Second + 500*time.Millisecond)
-	clk.waits = nil
+	clk.now = t0.Add(59*time.Second + 500*time.Millisecond)
 	clk.mu.Unlock()
-	r := verify(t, f, conn, secret)
-	c := r.check("Grant read log")
-	if c.Status != providers.Granted || !strings.Contains(c.Evidence, "2 attempts") {
-		t.Errorf("after one 429: %+v, want granted on the second attempt", c)
-	}
-	if fmt.Sprint(clk.waits) != "[1s]" {
-		t.Errorf("waits = %v, want Duo's first backoff of 1s", clk.waits)
-	}
-	if !slices.ContainsFunc(r.warnings, func(w string) bool { return strings.Contains(w, "rate-limited") }) {
-		t.Errorf("warnings %q: want the rate limit named", r.warnings)
-	}
-	clk.mu.Lock()
-	clk.waits = nil
-	clk.mu.Unlock()
-	r = verify(t, f, conn, secret)
-	if c := r.check("Grant read log"); c.Status != providers.Error || !strings.Contains(c.Evidence, "429 42901") {
-		t.Errorf("an empty bucket: %+v, want no verdict with Duo's 42901", c)
-	}
-	if fmt.Sprint(clk.waits) != "[1s 2s 4s]" {
-		t.Errorf("waits = %v, want Duo's backoff 1s 2s 4s", clk.waits)
+	c, waits, _ = logCheck()
+	if c.Status != providers.Granted || !strings.Contains(c.Evidence, "2 attempts") || fmt.Sprint(waits) != "[1s]" {
+		t.Errorf("a limit that ends within the backoff: %+v, waits %v; want granted on the second attempt after 1s", c, waits)
 	}
 }
 

@@ -35,6 +35,10 @@ type grantProbe struct {
 	id, grant string
 	// query builds the path and query at time now (the log window moves).
 	query func(now time.Time) string
+	// fallback, when set, is another request that needs the same grant,
+	// asked when query is rate-limited: Duo limits each log to a couple
+	// of requests a minute, each on its own (§2.4).
+	fallback func(now time.Time) string
 }
 
 // required are the probes of the grants a capability may need. The
@@ -47,6 +51,8 @@ var required = []grantProbe{
 			"mintime": {strconv.FormatInt(now.Add(-time.Hour-2*time.Minute).UnixMilli(), 10)},
 			"maxtime": {strconv.FormatInt(now.Add(-2*time.Minute).UnixMilli(), 10)},
 		}.Encode()
+	}, fallback: func(now time.Time) string {
+		return "/admin/v1/logs/administrator?mintime=" + strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)
 	}},
 	{id: "resource", grant: grantReadResource, query: func(time.Time) string { return "/admin/v1/users?limit=1&offset=0" }},
 }
@@ -82,6 +88,7 @@ func unseen(writeNeeded bool, page string) string {
 type session struct {
 	acct account
 	pr   *providers.Prober
+	once *providers.Prober // pr with a single attempt
 	now  func() time.Time
 
 	mu     sync.Mutex
@@ -103,6 +110,9 @@ func (p *Provider) session(a account, skey string, warn func(string)) *session {
 	s.pr = &providers.Prober{Provider: "Duo", Env: p.env, DecodeError: decodeError, Warn: warn,
 		Authorize: signer{ikey: a.ikey, skey: skey, now: p.env.Clock.Time}.sign,
 		Backoff:   duoBackoff}
+	once := *s.pr
+	once.Attempts, once.Warn = 1, nil
+	s.once = &once
 	return s
 }
 
@@ -110,9 +120,42 @@ func (p *Provider) session(a account, skey string, warn func(string)) *session {
 // doubling to 32 s (duo_api_golang initialBackoffMS, maxBackoffMS).
 func duoBackoff(n int) time.Duration { return time.Second << min(n, 5) }
 
-// get makes one signed GET and notes the clock offset its answer shows.
+// get makes one signed GET, with the prober's retries.
 func (s *session) get(ctx context.Context, pathAndQuery string) providers.Answer {
-	a := s.pr.Get(ctx, s.acct.url(pathAndQuery))
+	return s.record(s.pr.Get(ctx, s.acct.url(pathAndQuery)))
+}
+
+// probe asks gp's request, and when Duo rate-limits it asks the
+// fallback instead: Duo's 429s have no Retry-After, and a log's limit is
+// a minute away, so waiting out its backoff would prove nothing sooner.
+func (s *session) probe(ctx context.Context, gp grantProbe) providers.Answer {
+	now := s.now()
+	if gp.fallback == nil {
+		return s.get(ctx, gp.query(now))
+	}
+	a := s.record(s.once.Get(ctx, s.acct.url(gp.query(now))))
+	switch {
+	case a.Err == nil && a.Status == http.StatusTooManyRequests:
+		if s.pr.Warn != nil {
+			s.pr.Warn("Duo rate-limited " + a.Request + "; asking " + requestPath(gp.fallback(now)) + " instead, which needs the same grant")
+		}
+		b := s.get(ctx, gp.fallback(now))
+		b.Notes = append([]string{"asked since " + a.String() + " (rate-limited)"}, b.Notes...)
+		return b
+	case a.Err != nil || a.Status >= 500:
+		return s.get(ctx, gp.query(now)) // with the retries the first attempt had not
+	}
+	return a
+}
+
+// requestPath is the path of a path and query.
+func requestPath(pathAndQuery string) string {
+	p, _, _ := strings.Cut(pathAndQuery, "?")
+	return p
+}
+
+// record notes the clock offset an answer shows.
+func (s *session) record(a providers.Answer) providers.Answer {
 	o := clockOffset{}
 	if at, err := http.ParseTime(a.Header.Get("Date")); err == nil {
 		o = clockOffset{d: at.Sub(s.now().Truncate(time.Second)), known: true}
@@ -280,7 +323,7 @@ func probeTable(s *session) []providers.Probe {
 	for _, gp := range required {
 		table = append(table, providers.Probe{ID: gp.id, Decides: []string{gp.grant},
 			Run: func(ctx context.Context, _ map[string]providers.Answer) providers.Answer {
-				return s.get(ctx, gp.query(s.now()))
+				return s.probe(ctx, gp)
 			}})
 	}
 	return table

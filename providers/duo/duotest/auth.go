@@ -73,7 +73,7 @@ func (s *Server) signed(grant string, logs bool, h func(http.ResponseWriter, *ht
 			s.fail(w, http.StatusUnauthorized, 40103, "Invalid signature in request credentials", "")
 			return
 		}
-		if !s.take(in.IKey, logs, now) {
+		if !s.take(in.IKey, r.URL.Path, logs, now) {
 			s.fail(w, http.StatusTooManyRequests, 42901, "Too Many Requests", "")
 			return
 		}
@@ -103,12 +103,13 @@ func (s *Server) integration(host, ikey string) (*Account, *Integration) {
 	return nil, nil
 }
 
-// take counts a request against the integration's bucket for this
-// minute: the logs have their own.
-func (s *Server) take(ikey string, logs bool, now time.Time) bool {
-	key, limit := ikey+" objects", s.opts.RateLimit
+// take counts a request against the integration's bucket for the
+// endpoint for this minute (Duo limits each log, and each kind of
+// object request, on its own).
+func (s *Server) take(ikey, path string, logs bool, now time.Time) bool {
+	key, limit := ikey+" "+path, s.opts.RateLimit
 	if logs {
-		key, limit = ikey+" logs", s.opts.LogRateLimit
+		limit = s.opts.LogRateLimit
 	}
 	b := s.buckets[key]
 	if b == nil || !now.Before(b.reset) {

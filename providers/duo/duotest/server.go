@@ -98,8 +98,8 @@ type Options struct {
 	// SkewWindow is how far a request's Date may be from the server's
 	// clock; 0 means five minutes (the window is undocumented, §2.2).
 	SkewWindow time.Duration
-	// RateLimit bounds requests per integration per minute, for the logs
-	// and for everything else separately; 0 means 600. Duo's own
+	// RateLimit bounds requests per integration per endpoint per
+	// minute, LogRateLimit those to a log; 0 means 600. Duo's own
 	// maintainer gives 2 a minute for the authentication log and 200 for
 	// pages of objects (§2.4): tests that want those set them.
 	RateLimit    int
