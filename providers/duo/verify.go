@@ -77,10 +77,10 @@ const writeUnknown = "no Admin API request proves Grant write resource without c
 // reading integrations needs it or Grant read resource is undocumented).
 func unseen(writeNeeded bool, page string) string {
 	if writeNeeded {
-		return "Grant applications cannot be seen without a write: if it is ticked on " + page + ", untick it (least privilege)"
+		return "Grant applications cannot be seen without a write: leave it unticked on " + page
 	}
-	return "Grant write resource and Grant applications cannot be seen without a write: if either is ticked on " + page +
-		" and Reset Factors is not enabled, untick it (least privilege)"
+	return "Grant write resource and Grant applications cannot be seen without a write: leave them unticked on " + page +
+		" unless you enable Reset Factors, which needs write resource"
 }
 
 // session is one verification's signed requests and what their answers
