@@ -108,3 +108,36 @@ func TestDuoCanarySecretKeyNeverLeaks(t *testing.T) {
 	}
 	assertNoCanaryInFiles(t, dir)
 }
+
+// TestDuoTUIInTmux walks the wizard through the Duo demo application on
+// a terminal, with Grant read log withheld: the checklist shows it
+// missing with its fix, the grant is ticked in the sandbox, and a
+// re-check turns it green.
+func TestDuoTUIInTmux(t *testing.T) {
+	dir := t.TempDir()
+	tm := startTmux(t, "90", "30", []string{"TETHER_CONFIG_DIR=" + dir}, "--sandbox", "--sandbox-deny", "'duo:Grant read log'") // one shell word
+	tm.selectProvider("Duo")
+	tm.keys("Enter")
+	tm.waitFor("Duo · step 1 of 4 · what will be granted", "adminapi_read_log, adminapi_read_resource")
+	tm.keys("Enter")
+	tm.waitFor("step 2 of 4", "Protect an Admin API application", "admin-7e7e7e7e.duosecurity.com")
+	tm.keys("Enter")
+	tm.waitFor("step 3 of 4 · credentials", "api-7e7e7e7e.duosecurity.com", "DITETHERDEMO00000001")
+	tm.keys("Enter", "Enter", "Enter")
+	s := tm.waitFor("step 4 of 4 · verified", "✗ Grant read log", "403 40301", "tick Grant", "1 granted · 1 missing")
+	if strings.Contains(s, duotest.DemoSKey) {
+		t.Fatal("the secret key is on the screen")
+	}
+	tm.keys("f")
+	tm.waitFor("granted in the sandbox")
+	tm.keys("r")
+	tm.waitFor("✓ Grant read log", "2 granted · 0 missing")
+	tm.keys("Enter")
+	tm.waitFor("Duo · saved", "re-verify   tether --sandbox verify duo/default")
+	tm.keys("Enter")
+	tm.waitFor("✓ 2/2 verified just now")
+	tm.keys("q")
+	if code, stderr := tm.exited(); code != "0" {
+		t.Fatalf("tether exited %s: %s", code, stderr)
+	}
+}
