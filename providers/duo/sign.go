@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,7 +19,8 @@ import (
 // client.py). The official Go client cannot sign a request it does not
 // send itself (its signer is unexported and it retries on its own), so
 // the canonicalization is reproduced here and proven against its
-// known-answer vectors and its own requests (sign_test.go).
+// known-answer vectors (sign_test.go) and its own requests
+// (official_test.go).
 
 // dateFormat is the Date the official Go client sends: RFC 1123 with a
 // numeric zone, in UTC ("Tue, 21 Aug 2012 17:29:18 +0000").
@@ -27,7 +29,9 @@ const dateFormat = time.RFC1123Z
 // canonParams is the canonical parameter string: every key and value
 // percent-encoded with only A-Z a-z 0-9 - . _ ~ left as they are,
 // sorted by encoded key and then encoded value, joined by & (RFC 5849
-// §3.4.1.3.2).
+// §3.4.1.3.2), as duo_client_python's canon_params does. (duo_api_golang
+// sorts the keys before encoding them, which orders the same for keys of
+// unreserved characters, the only ones tether sends.)
 func canonParams(params url.Values) string {
 	type pair struct{ k, v string }
 	var pairs []pair
@@ -98,6 +102,9 @@ type signer struct {
 // v5 over its query, which the server decodes and canonicalizes again):
 // called on every attempt, so that a retry carries a fresh Date.
 func (s signer) sign(r *http.Request) error {
+	if r.ContentLength > 0 {
+		return errors.New("duo: the signer signs requests without a body; a body would need its hash signed")
+	}
 	date := s.now().UTC().Format(dateFormat)
 	params := r.URL.Query()
 	r.Header.Set("Date", date)
