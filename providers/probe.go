@@ -160,6 +160,11 @@ type Prober struct {
 	Attempts int
 	// Warn, when set, hears about retries as they happen.
 	Warn func(string)
+	// Backoff, when set, is the wait before retry n+1 when the provider
+	// said nothing of how long to wait (Duo sends no Retry-After and its
+	// clients back off from 1 s); nil means the kit's jittered backoff
+	// from 250 ms.
+	Backoff func(n int) time.Duration
 }
 
 // MaxWait is the longest tether waits on one Retry-After.
@@ -308,6 +313,9 @@ func (p *Prober) ctxErr(ctx context.Context, err error) error {
 // 250 ms × 2ⁿ plus a random part of the other half, so that concurrent
 // probes do not retry in step.
 func (p *Prober) backoff(n int) time.Duration {
+	if p.Backoff != nil {
+		return p.Backoff(n)
+	}
 	d := 250 * time.Millisecond << min(n, 6)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }

@@ -248,3 +248,26 @@ func TestRetryTokenRequests(t *testing.T) {
 func syscallRefused() error {
 	return &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 }
+
+// TestProberBackoffHook: a provider's own backoff decides the waits when
+// it sends no Retry-After, and each retry is authorized again.
+func TestProberBackoffHook(t *testing.T) {
+	s := &scripted{steps: []http.HandlerFunc{status(429, `{}`), status(429, `{}`), status(200, `{}`)}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	signed := 0
+	p := &Prober{Provider: "Duo", Env: Env{HTTP: srv.Client(), Clock: clk.clock()},
+		Authorize: func(r *http.Request) error { signed++; r.Header.Set("Authorization", fmt.Sprint(signed)); return nil },
+		Backoff:   func(n int) time.Duration { return time.Second << n }}
+	a := p.Get(context.Background(), srv.URL+"/x")
+	if !a.OK() {
+		t.Fatalf("Get = %v", a)
+	}
+	if want := []time.Duration{time.Second, 2 * time.Second}; fmt.Sprint(clk.waits) != fmt.Sprint(want) {
+		t.Errorf("waits = %v, want %v", clk.waits, want)
+	}
+	if fmt.Sprint(s.authSeen) != "[1 2 3]" {
+		t.Errorf("Authorization per attempt = %v, want each attempt signed anew", s.authSeen)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,27 @@ func (tm *tmux) waitFor(wants ...string) string {
 	}
 }
 
+// selectProvider waits for Home and moves its cursor to the row of the
+// provider named: Home starts on the first provider tether implements,
+// which depends on what the registry holds.
+func (tm *tmux) selectProvider(name string) {
+	tm.t.Helper()
+	lines := strings.Split(tm.waitFor("not connected", "▸ "), "\n")
+	at := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "▸ ") })
+	want := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, " "+name+" ") })
+	if want < 0 {
+		tm.t.Fatalf("Home lists no %s:\n%s", name, strings.Join(lines, "\n"))
+	}
+	key, n := "Down", want-at
+	if n < 0 {
+		key, n = "Up", -n
+	}
+	for range n {
+		tm.keys(key)
+	}
+	tm.waitFor("▸ " + name)
+}
+
 // exited waits for tether to exit and returns its code and stderr.
 func (tm *tmux) exited() (string, string) {
 	tm.t.Helper()
@@ -180,7 +202,8 @@ func TestTUIInTmux(t *testing.T) {
 	dir := t.TempDir()
 	tm := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + dir}, "--sandbox", "--sandbox-deny", "auth0:read:logs")
 
-	tm.waitFor("▸ Auth0", "not connected", "sandbox ◆")
+	tm.waitFor("not connected", "sandbox ◆")
+	tm.selectProvider("Auth0")
 	tm.keys("Enter")
 	tm.waitFor("Auth0 · step 1 of 5 · what will be granted", "read:user_logs")
 	tm.keys("Enter")
@@ -221,7 +244,7 @@ func TestTUIInTmux(t *testing.T) {
 func TestTUIBurstTyping(t *testing.T) {
 	slowDir, burstDir := t.TempDir(), t.TempDir()
 	slow := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + slowDir}, "--sandbox")
-	slow.waitFor("▸ Auth0")
+	slow.selectProvider("Auth0")
 	for _, screen := range []struct{ key, want string }{
 		{"Enter", "step 1 of 5"}, {"Enter", "step 2 of 5"}, {"Enter", "step 3 of 5"}, {"Enter", "step 4 of 5"},
 	} {
@@ -245,7 +268,7 @@ func TestTUIBurstTyping(t *testing.T) {
 	tm := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + burstDir}, "--sandbox")
 	// Once the terminal is raw (before, the tty's line editing would take
 	// ctrl+u itself); the model test types ahead of Home's load too.
-	tm.waitFor("▸ Auth0")
+	tm.selectProvider("Auth0")
 	tm.burst("Enter", "Enter", "Enter", "Enter", "Enter", "C-u", "paste:TthrDemoM2MClient0000000000000001", "Enter", "Enter", "Enter")
 	burstChecks := tm.waitFor("4 granted · 0 missing")
 	if cut := func(s string) string { return s[strings.Index(s, "Auth0 ·"):strings.Index(s, "4 granted")] }; cut(slowChecks) != cut(burstChecks) {
@@ -299,7 +322,7 @@ func TestTUIInterruptKeepsTheDraft(t *testing.T) {
 func TestTUINoColor(t *testing.T) {
 	dir := t.TempDir()
 	tm := startTmux(t, "80", "24", []string{"NO_COLOR=1", "TETHER_CONFIG_DIR=" + dir}, "--sandbox")
-	tm.waitFor("not connected")
+	tm.selectProvider("Auth0")
 	raw := tm.screen("-e")
 	for _, sgr := range []string{"\x1b[38;", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m"} {
 		if strings.Contains(raw, sgr) {
@@ -316,7 +339,7 @@ func TestTUINoColor(t *testing.T) {
 // at 20x10 the screen asks for a larger window.
 func TestTUISmallWindows(t *testing.T) {
 	tm := startTmux(t, "60", "20", []string{"TETHER_CONFIG_DIR=" + t.TempDir()}, "--sandbox")
-	tm.waitFor("▸ Auth0", "? help", "q quit")
+	tm.waitFor("not connected", "? help", "q quit")
 	tm.keys("q")
 	tm.exited()
 
