@@ -163,11 +163,13 @@ func TestBinaryServeWithOpenSSH(t *testing.T) {
 	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Wait(); err != nil {
-		t.Fatalf("tether serve after SIGTERM: %v, want exit 0", err)
-	}
+	// All of stderr first: Wait closes the pipe, and what it held unread
+	// would be lost.
 	if log := <-rest; !strings.Contains(log, "stopping") {
 		t.Errorf("serve's log does not say it stopped:\n%s", log)
+	}
+	if err := srv.Wait(); err != nil {
+		t.Fatalf("tether serve after SIGTERM: %v, want exit 0", err)
 	}
 	log, err := os.ReadFile(filepath.Join(serveDir, "audit.log"))
 	if err != nil {

@@ -244,7 +244,7 @@ func TestServeWizardSession(t *testing.T) {
 		keys  string
 		wants []string
 	}{
-		{"admin", s.admin, "v", []string{"4 granted · 0 missing", "sandbox ◆"}},
+		{"admin", s.admin, "r", []string{"4 granted · 0 missing", "sandbox ◆"}},
 		{"viewer", s.viewer, "jjjd", []string{ui.ReadOnlyNotice}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,7 +283,7 @@ func TestServeWizardSession(t *testing.T) {
 			}
 		})
 	}
-	// The admin verified the connection from Home: the verification is
+	// The admin verified the connections from Home: the verification is
 	// recorded under that key (the viewer only looked).
 	log, err := os.ReadFile(filepath.Join(s.dir, "sandbox", "serve", "audit.log"))
 	if err != nil {
@@ -412,7 +412,8 @@ func TestServeClipboardGoesToItsSession(t *testing.T) {
 	}
 	adminSess, adminIn, adminOut := open(s.admin)
 	viewerSess, viewerIn, viewerOut := open(s.viewer)
-	if _, err := adminIn.Write([]byte("v")); err != nil {
+	// Verify all: Auth0's is the only connection.
+	if _, err := adminIn.Write([]byte("r")); err != nil {
 		t.Fatal(err)
 	}
 	adminOut.waitFor(t, "1 missing", "r re-check") // the checks are done
