@@ -118,7 +118,13 @@ func probeTable(a account, tokens map[string]minted, pr func(tok *oauth2.Token) 
 				if m.tok == nil {
 					return providers.Answer{Skipped: "no token for " + shortScope(p.scope)}
 				}
-				group, why := aGroup(after["groups"])
+				groups := after["groups"]
+				if blocksAll(groups) {
+					// What refused the groups read (the admin's role, the
+					// API) refuses this one too: tokeninfo must not hide it.
+					return groups
+				}
+				group, why := aGroup(groups)
 				if group == "" {
 					return confirmByTokenInfo(after["member-token"], p.scope, why)
 				}
@@ -140,6 +146,14 @@ func probeTable(a account, tokens map[string]minted, pr func(tok *oauth2.Token) 
 		table = append(table, providers.Probe{ID: p.id, Decides: decides, After: p.after, Run: run})
 	}
 	return table
+}
+
+// blocksAll reports whether an answer's refusal is not about its scope
+// but about what every read needs: the admin's role, the Admin SDK API,
+// the token itself.
+func blocksAll(a providers.Answer) bool {
+	return a.Err == nil && (a.Status == http.StatusUnauthorized ||
+		a.Status == http.StatusForbidden && (a.Code == reasonForbidden || a.Code == reasonDisabled))
 }
 
 // aGroup finds a group to list the members of, or says why there is none.
