@@ -102,8 +102,12 @@ type reporter struct {
 	warnings []string
 }
 
-func (r *reporter) Check(c providers.Check) { r.mu.Lock(); r.checks = append(r.checks, c); r.mu.Unlock() }
-func (r *reporter) Warn(w string)           { r.mu.Lock(); r.warnings = append(r.warnings, w); r.mu.Unlock() }
+func (r *reporter) Check(c providers.Check) {
+	r.mu.Lock()
+	r.checks = append(r.checks, c)
+	r.mu.Unlock()
+}
+func (r *reporter) Warn(w string) { r.mu.Lock(); r.warnings = append(r.warnings, w); r.mu.Unlock() }
 
 func (r *reporter) byStatus() map[providers.Status][]string {
 	out := map[providers.Status][]string{}
