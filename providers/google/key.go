@@ -91,6 +91,9 @@ func readKeyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("the key file at the path given cannot be opened: %w", unwrapPath(err))
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, errors.New("the path given is a folder: give the path of the JSON key file in it")
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	switch {
 	case err != nil:
