@@ -106,7 +106,7 @@ func (p *Provider) Methods() []providers.Method {
 			Help:     "the JSON key from the service account's Keys tab: pipe it with --secret-stdin < key.json, or give the file's path",
 			Validate: validKey,
 		}, adminInput},
-	}}
+	}, browserMethod()}
 }
 
 // domainOf is the domain part of an address.
@@ -181,6 +181,9 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	if len(remediate) > 0 {
 		extra = " For remediation add " + strings.Join(remediate, ",") + " as well."
 	}
+	if m.ID == MethodBrowser {
+		return browserSteps(scopes, remediate, admin)
+	}
 	return []providers.Step{{
 		Title:  "Create a service account",
 		Detail: `IAM & Admin → Service accounts → Create service account; name it "tether". It needs no IAM role: domain-wide delegation alone grants its access.`,
@@ -215,10 +218,19 @@ func allCapabilities(cp catalog.Provider) []string {
 	return ids
 }
 
-// account is a connection's service account and the admin it acts as.
+// account is who a connection acts as: the admin, through a service
+// account's key (nil for a browser consent).
 type account struct {
 	key   *ServiceAccountKey
 	admin string
+}
+
+// project is the service account's Cloud project, when known.
+func (a account) project() string {
+	if a.key == nil {
+		return ""
+	}
+	return a.key.ProjectID
 }
 
 func accountOf(settings map[string]string, secret flows.Secret) (account, error) {
@@ -237,7 +249,11 @@ func accountOf(settings map[string]string, secret flows.Secret) (account, error)
 }
 
 func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers.Inputs, io flows.Interaction) (providers.Connection, flows.Secret, error) {
-	if m.ID != MethodServiceAccount {
+	switch m.ID {
+	case MethodBrowser:
+		return p.connectBrowser(ctx, m, in, io)
+	case MethodServiceAccount:
+	default:
 		return providers.Connection{}, flows.Secret{}, fmt.Errorf("unknown method %q", m.ID)
 	}
 	events := io.Events

@@ -34,6 +34,8 @@ type minted struct {
 	scope string
 	tok   *oauth2.Token
 	err   error
+	// via says how the token was had, for the evidence.
+	via string
 }
 
 // request names the token request in evidence: no token or assertion.
@@ -62,6 +64,7 @@ func (p *Provider) mint(ctx context.Context, pr *providers.Prober, a account, sc
 		Lifetime: time.Hour, Now: p.env.Clock.Time,
 	}
 	m := minted{scope: scope}
+	m.via = m.request(a.admin) + " → 200"
 	m.err = pr.Retry(ctx, "the token request for "+shortScope(scope), func(ctx context.Context) (err error) {
 		m.tok, err = c.JWTBearerToken(ctx, assertion)
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -206,6 +207,10 @@ func confirmByTokenInfo(info providers.Answer, scope, why string) providers.Answ
 //     confirms leaves the token as the evidence, and says so.
 func observe(a account, m minted, ans providers.Answer, now time.Time) providers.Observation {
 	o := providers.Observation{Identifier: m.scope}
+	if errors.Is(m.err, errNotConsented) {
+		o.Status, o.Evidence = providers.Missing, m.via
+		return o
+	}
 	if m.tok == nil {
 		err := m.err
 		if err == nil {
@@ -214,8 +219,8 @@ func observe(a account, m minted, ans providers.Answer, now time.Time) providers
 		o.Status, o.Evidence, o.Advice = tokenObservation(a, minted{scope: m.scope, err: err}, now)
 		return o
 	}
-	o.Evidence = m.request(a.admin) + " → 200; " + ans.String()
-	project := a.key.ProjectID
+	o.Evidence = m.via + "; " + ans.String()
+	project := a.project()
 	switch {
 	case ans.Skipped != "" && ans.Err == nil:
 		o.Status = providers.Granted
@@ -246,19 +251,69 @@ func orUnknown(s string) string {
 	return s
 }
 
-// Verify mints a delegated token for each needed scope alone, all at once,
-// then reads with each token what its scope covers. A refusal that is not
-// about one scope (the key, the service account, the admin, the clock)
-// is the sign-in's failure, with its own sentence and fix.
+// Verify checks what the connection's capabilities need: for a service
+// account, it mints a delegated token for each needed scope alone, all at
+// once; for a browser consent, it refreshes the stored sign-in, whose
+// scope is what the admin left ticked. Then it reads with each scope's
+// token what the scope covers. A refusal that is not about one scope (the
+// key, the service account, the admin, the clock, a revoked sign-in) is
+// the sign-in's failure, with its own sentence and fix.
 func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred providers.Credential, r providers.Reporter) error {
-	a, err := accountOf(conn.Settings, cred.Secret)
-	if err != nil {
-		return err
-	}
 	needs := p.cat.Needs(conn.Capabilities)
 	scopes := p.cat.Scopes(conn.Capabilities)
-	pr := p.prober(r.Warn)
+	var a account
+	var tokens map[string]minted
+	var fix func(catalog.Need) (string, string)
+	switch conn.Method {
+	case MethodServiceAccount:
+		var err error
+		if a, err = accountOf(conn.Settings, cred.Secret); err != nil {
+			return err
+		}
+		if tokens, err = p.delegatedTokens(ctx, a, scopes, r); err != nil {
+			return err
+		}
+		link := DelegationLink(a.key.ClientID, scopes, a.admin)
+		fix = func(n catalog.Need) (string, string) { return fixFor(n, a.key.ClientID, scopes), link }
+	case MethodBrowser:
+		admin, err := ParseAdmin(conn.Settings[InputAdmin])
+		if err != nil {
+			return err
+		}
+		a = account{admin: admin}
+		if tokens, err = p.browserTokens(ctx, conn, &cred, scopes); err != nil {
+			return err
+		}
+		fix = func(n catalog.Need) (string, string) {
+			return reconsentFix(n.Permission.Identifiers()), consoleURL + "/apis/credentials/consent"
+		}
+	default:
+		return fmt.Errorf("unknown method %q", conn.Method)
+	}
+	now := p.env.Clock.Time()
+	prober := func(tok *oauth2.Token) *providers.Prober {
+		q := p.prober(r.Warn)
+		if tok != nil {
+			q.Authorize = func(req *http.Request) error { req.Header.Set("Authorization", "Bearer "+tok.AccessToken); return nil }
+		}
+		return q
+	}
+	v := providers.Verifier{
+		Provider: "Google", Needs: needs, Probes: probeTable(a, tokens, prober), Sequential: p.env.Sequential,
+		Observe: func(scope string, ans providers.Answer) providers.Observation {
+			return observe(a, tokens[scope], ans, now)
+		},
+		Fix: fix,
+	}
+	v.Run(ctx, r)
+	return nil
+}
 
+// delegatedTokens mints a token for each scope alone, concurrently, and
+// reads the key's age meanwhile. A refusal that concerns the key, the
+// service account or the admin is returned as the sign-in's error.
+func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes []string, r providers.Reporter) (map[string]minted, error) {
+	pr := p.prober(r.Warn)
 	tokens := map[string]minted{}
 	var keyAge age
 	var mu sync.Mutex
@@ -288,9 +343,9 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 			var te *flows.TokenError
 			if errors.As(m.err, &te) && te.Status < 500 && te.Status != http.StatusTooManyRequests {
 				if keyAge.deleted {
-					return keyAge.err
+					return nil, keyAge.err
 				}
-				return signInError(a, m.err, now)
+				return nil, signInError(a, m.err, now)
 			}
 		}
 	}
@@ -300,24 +355,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	if keyAge.err != nil && !keyAge.deleted {
 		r.Warn("the key's age is unknown: " + keyAge.err.Error())
 	}
-
-	prober := func(tok *oauth2.Token) *providers.Prober {
-		q := p.prober(r.Warn)
-		if tok != nil {
-			q.Authorize = func(req *http.Request) error { req.Header.Set("Authorization", "Bearer "+tok.AccessToken); return nil }
-		}
-		return q
-	}
-	link := DelegationLink(a.key.ClientID, scopes, a.admin)
-	v := providers.Verifier{
-		Provider: "Google", Needs: needs, Probes: probeTable(a, tokens, prober), Sequential: p.env.Sequential,
-		Observe: func(scope string, ans providers.Answer) providers.Observation {
-			return observe(a, tokens[scope], ans, now)
-		},
-		Fix: func(n catalog.Need) (string, string) { return fixFor(n, a.key.ClientID, scopes), link },
-	}
-	v.Run(ctx, r)
-	return nil
+	return tokens, nil
 }
 
 // fixFor says how to delegate a need's scopes: the entry is replaced as a

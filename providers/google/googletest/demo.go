@@ -20,6 +20,10 @@ const (
 	DemoProjectNumber = "406672361802"
 	DemoClientEmail   = "tether@" + DemoProject + ".iam.gserviceaccount.com"
 	DemoClientID      = "104455667788990011223"
+	// The demo project's Desktop app OAuth client; Google says such a
+	// secret "is not treated as a secret".
+	DemoOAuthClientID     = DemoProjectNumber + "-tthrdemo0desktop0client01.apps.googleusercontent.com"
+	DemoOAuthClientSecret = "GOCSPX-sandbox-only-demo-secret-0001"
 )
 
 // KeyID is a key's private_key_id as Google derives one: 40 hex digits
@@ -57,7 +61,8 @@ func Demo(scopes []string, pub crypto.PublicKey, created time.Time) Domain {
 		},
 		Groups: []Group{{ID: "03ep43zb2k1w8yq", Email: "engineering@" + DemoDomain, Name: "Engineering",
 			Members: []string{DemoUser, "alan@" + DemoDomain}}},
-		Delegation: map[string][]string{DemoClientID: scopes},
+		Delegation:   map[string][]string{DemoClientID: scopes},
+		OAuthClients: []OAuthClient{{ID: DemoOAuthClientID, Secret: DemoOAuthClientSecret, Name: "tether (demo)"}},
 		ServiceAccounts: []ServiceAccount{{Email: DemoClientEmail, ClientID: DemoClientID,
 			Keys: []Key{{ID: KeyID(pub), Public: pub, Created: created}}}},
 	}

@@ -62,7 +62,7 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 func demoInputs(keyPEM string, pub crypto.PublicKey) map[string]string {
 	return map[string]string{
 		"key":         KeyFile(DemoClientEmail, DemoClientID, DemoProject, keyPEM, pub),
-		"admin_email": DemoAdmin,
+		"admin_email": DemoAdmin, "client_id": DemoOAuthClientID, "client_secret": DemoOAuthClientSecret,
 	}
 }
 
@@ -92,6 +92,8 @@ func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 			e.granted = append(e.granted, id)
 		}
 	}
+	// The browser method's fix is a consent that ticks them.
+	e.Consent(DemoOAuthClientID, p.Identifiers(), granted)
 	e.apply()
 	return nil
 }
@@ -101,18 +103,24 @@ func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 func (e *Emulator) apply() {
 	scopes := slices.DeleteFunc(slices.Clone(e.granted), func(s string) bool { return slices.Contains(e.withheld, s) })
 	e.SetDelegation(DemoClientID, scopes)
+	// The demo admin unticks the withheld scopes on the consent screen,
+	// and the tokens of this run lack them.
+	e.SetUnticked(e.withheld)
+	e.SetWithheld(e.withheld)
 }
 
 // emulatorState is what the sandbox keeps of the demo domain.
 type emulatorState struct {
 	Version int      `json:"version"`
 	Granted []string `json:"granted"`
+	// Consents are the browser method's grants, refresh tokens by hash.
+	Consents ConsentRecord `json:"consents"`
 }
 
 func (e *Emulator) State() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return json.MarshalIndent(emulatorState{Version: 1, Granted: e.granted}, "", "  ")
+	return json.MarshalIndent(emulatorState{Version: 1, Granted: e.granted, Consents: e.Consents()}, "", "  ")
 }
 
 // Restore takes a saved state, refusing anything that is not one.
@@ -136,6 +144,9 @@ func (e *Emulator) Restore(data []byte) error {
 		if !knownScope(s) {
 			return fmt.Errorf("Google demo domain state: %q is not a Google scope", s)
 		}
+	}
+	if err := e.RestoreConsents(st.Consents); err != nil {
+		return fmt.Errorf("Google demo domain state: %w", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

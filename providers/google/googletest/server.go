@@ -15,8 +15,8 @@ import (
 	"crypto"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -77,6 +77,8 @@ type Domain struct {
 	ServiceAccounts []ServiceAccount
 	// APIDisabled turns the Admin SDK API off in the project.
 	APIDisabled bool
+	// OAuthClients are the project's Desktop app clients.
+	OAuthClients []OAuthClient
 }
 
 // Options configure a Server.
@@ -89,6 +91,9 @@ type Options struct {
 	ClockOffset time.Duration
 	// Leeway is the skew forgiven on iat and exp; 0 means one minute.
 	Leeway time.Duration
+	// RotateRefreshTokens issues a new refresh token on each refresh and
+	// revokes the one used.
+	RotateRefreshTokens bool
 }
 
 // grant is what an access token stands for.
@@ -101,14 +106,12 @@ type grant struct {
 
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
-	mu     sync.Mutex
-	opts   Options
-	access map[string]grant
-	replay oauthtest.ReplayCache
-	certs  *certAuthority
-	// otherGrant answers the grants other than the JWT bearer one (the
-	// installed app's), when set.
-	otherGrant func(*http.Request, url.Values) (map[string]any, *oauthErr)
+	mu      sync.Mutex
+	opts    Options
+	access  map[string]grant
+	replay  oauthtest.ReplayCache
+	certs   *certAuthority
+	consent consentState
 }
 
 // New returns an emulator of opts.Domain.
@@ -122,7 +125,8 @@ func New(opts Options) *Server {
 	if opts.Domain.Delegation == nil {
 		opts.Domain.Delegation = map[string][]string{}
 	}
-	return &Server{opts: opts, access: map[string]grant{}, certs: newCertAuthority()}
+	return &Server{opts: opts, access: map[string]grant{}, certs: newCertAuthority(), consent: consentState{
+		requests: map[string]consentRequest{}, codes: map[string]authCode{}, refresh: map[string]*refreshGrant{}, granted: map[string][]string{}}}
 }
 
 func (s *Server) now() time.Time {
@@ -142,6 +146,10 @@ func (s *Server) route(path string) (hosts []string, h func(http.ResponseWriter,
 		return []string{"accounts.google.com"}, s.token
 	case path == "/oauth2/v4/token":
 		return []string{"www.googleapis.com"}, s.token
+	case path == "/o/oauth2/v2/auth", path == "/o/oauth2/auth":
+		return []string{"accounts.google.com"}, s.authorize
+	case path == "/signin/oauth/consent":
+		return []string{"accounts.google.com"}, s.decide
 	case path == "/tokeninfo":
 		return []string{"oauth2.googleapis.com"}, s.tokenInfo
 	case path == "/oauth2/v3/tokeninfo":
@@ -264,4 +272,8 @@ func randomToken() string {
 	b := make([]byte, 48)
 	_, _ = rand.Read(b)
 	return "ya29.c." + hex.EncodeToString(b)
+}
+
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("googletest: "+format, args...)
 }

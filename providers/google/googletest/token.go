@@ -106,12 +106,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oe = &oauthErr{http.StatusBadRequest, "invalid_request", "Missing required parameter: grant_type"}
 	case oauthtest.JWTBearerGrantType:
 		body, oe = s.jwtBearer(r, p)
+	case "authorization_code", "refresh_token":
+		body, oe = s.installedGrant(r, p)
 	default:
-		if h := s.otherGrant; h != nil {
-			body, oe = h(r, p)
-		} else {
-			oe = &oauthErr{http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type: " + gt}
-		}
+		oe = &oauthErr{http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type: " + gt}
 	}
 	if oe != nil {
 		fail(w, *oe)
