@@ -16,8 +16,18 @@ import (
 // --sandbox-deny is the one missing, with the delegation fix and its
 // pre-filled link, and nothing else changes.
 func TestSandboxGoogleServiceAccount(t *testing.T) {
+	sandboxGoogle(t, "service-account", "Domain-wide delegation", "domainwidedelegation?")
+}
+
+// TestSandboxGoogleBrowser: the same for the browser method, whose demo
+// admin unticks the denied scopes on the consent screen.
+func TestSandboxGoogleBrowser(t *testing.T) {
+	sandboxGoogle(t, "browser", "include_granted_scopes", "apis/credentials/consent")
+}
+
+func sandboxGoogle(t *testing.T, method, fix, fixURL string) {
 	isolate(t)
-	r := tether(t, "", nil, "--sandbox", "setup", "google", "--method", "service-account", "--with", "user-security", "--no-input")
+	r := tether(t, "", nil, "--sandbox", "setup", "google", "--method", method, "--with", "user-security", "--no-input")
 	if r.code != 0 || strings.Count(r.stdout, "✓ granted") != 7 {
 		t.Fatalf("setup: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -43,7 +53,7 @@ func TestSandboxGoogleServiceAccount(t *testing.T) {
 			}
 		}
 		if len(notGranted) != 1 || notGranted[0].Permission != perm.Name || notGranted[0].Status != providers.Missing ||
-			!strings.Contains(notGranted[0].Fix, "Domain-wide delegation") || !strings.Contains(notGranted[0].FixURL, "domainwidedelegation?") {
+			!strings.Contains(notGranted[0].Fix, fix) || !strings.Contains(notGranted[0].FixURL, fixURL) {
 			t.Errorf("with %s denied, not granted = %+v", perm.Name, notGranted)
 		}
 		if got := len(doc.Connections[0].Checks); got != 7 || !slices.ContainsFunc(doc.Connections[0].Checks, func(c providers.Check) bool { return c.Status == providers.Granted }) {
