@@ -109,7 +109,6 @@ type Server struct {
 	mu      sync.Mutex
 	opts    Options
 	access  map[string]grant
-	replay  oauthtest.ReplayCache
 	certs   *certAuthority
 	consent consentState
 }
