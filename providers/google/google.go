@@ -47,7 +47,7 @@ const (
 // The hosts tether calls.
 const (
 	adminBase  = "https://admin.googleapis.com"
-	certBase   = "https://www.googleapis.com/service_accounts/v1/metadata/x509/"
+	certBase   = "https://www.googleapis.com/robot/v1/metadata/x509/"
 	consoleURL = "https://console.cloud.google.com"
 	adminURL   = "https://admin.google.com"
 )
@@ -76,8 +76,15 @@ func (p *Provider) ID() string { return ID }
 func (p *Provider) Describe(conn providers.Connection) providers.Description {
 	d := providers.Description{Tenant: conn.Tenant, APIHost: "admin.googleapis.com"}
 	s := conn.Settings
-	if s[SettingClientEmail] != "" {
-		d.Principal = fmt.Sprintf("%s as %s (client id %s, key %s)", s[SettingClientEmail], s[InputAdmin], s[SettingClientID], shortKeyID(s[SettingKeyID]))
+	switch {
+	case conn.Method == MethodBrowser:
+		d.Principal = fmt.Sprintf("%s, consented to OAuth client %s", s[InputAdmin], s[InputClientID])
+	case s[SettingClientEmail] != "":
+		d.Principal = fmt.Sprintf("%s as %s (client id %s, key %s", s[SettingClientEmail], s[InputAdmin], s[SettingClientID], shortKeyID(s[SettingKeyID]))
+		if c := s[SettingKeyCreated]; len(c) >= 10 {
+			d.Principal += " created " + c[:10]
+		}
+		d.Principal += ")"
 	}
 	return d
 }

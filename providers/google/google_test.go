@@ -386,3 +386,42 @@ func TestCriticalPath(t *testing.T) {
 		t.Errorf("CriticalPath() = %d, want 3: the tokens, the groups, their members", got)
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	f := start(t, providers.Env{})
+	conn, _ := setUp(t, f)
+	d := f.p.Describe(conn)
+	if d.Tenant != googletest.DemoDomain || d.APIHost != "admin.googleapis.com" ||
+		!strings.Contains(d.Principal, googletest.DemoClientEmail+" as "+googletest.DemoAdmin) || !strings.Contains(d.Principal, "created 20") {
+		t.Errorf("Describe() = %+v", d)
+	}
+	b := f.p.Describe(providers.Connection{Method: google.MethodBrowser, Tenant: "acme.com",
+		Settings: map[string]string{google.InputAdmin: "admin@acme.com", google.InputClientID: googletest.DemoOAuthClientID}})
+	if !strings.Contains(b.Principal, "admin@acme.com, consented to OAuth client "+googletest.DemoOAuthClientID) {
+		t.Errorf("Describe(browser) = %+v", b)
+	}
+}
+
+// TestStepsLinkIntoTheProject: once the key is known, the console steps
+// lead into its project and pre-fill the delegation.
+func TestStepsLinkIntoTheProject(t *testing.T) {
+	f := start(t, providers.Env{})
+	m := method(t, f.p, google.MethodServiceAccount)
+	steps := f.p.Steps(m, inputs(keyFile(), googletest.DemoAdmin))
+	var urls []string
+	for _, s := range steps {
+		urls = append(urls, s.URL)
+	}
+	joined := strings.Join(urls, " ")
+	for _, want := range []string{"project=" + googletest.DemoProject, "details/" + googletest.DemoClientID + "/keys", "clientIdToAdd=" + googletest.DemoClientID, "dn=" + googletest.DemoDomain} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("step links %q lack %q", urls, want)
+		}
+	}
+	if links := providers.LinkInputs(m, providers.StepsOf(f.p, m)); len(links) != 1 || links[0].Key != google.InputAdmin {
+		t.Errorf("LinkInputs() = %+v, want the admin, which fills in the delegation link", links)
+	}
+	if b := f.p.Steps(method(t, f.p, google.MethodBrowser), providers.Inputs{}); len(b) != 4 || !strings.Contains(b[2].Title, "Desktop app") {
+		t.Errorf("browser steps = %+v", b)
+	}
+}

@@ -26,9 +26,12 @@ type age struct {
 }
 
 // keyAge reads when the key was created from the service account's public
-// certificates, which Google publishes without authentication (the key
-// file's client_x509_cert_url): each key's certificate starts when the
-// key was made. A key missing from them was deleted.
+// certificates, which Google publishes without authentication at the key
+// file's client_x509_cert_url (this endpoint is not in the wire
+// contract's sources; its shape is {"<key id>": "<PEM certificate>"}):
+// each key's certificate starts when the key was made. A key missing from
+// them was deleted. Nothing depends on it but the age and a clearer
+// sentence: a failure only warns.
 func (p *Provider) keyAge(ctx context.Context, pr *providers.Prober, k *ServiceAccountKey) age {
 	out := age{keyID: k.PrivateKeyID}
 	a := pr.Get(ctx, certBase+url.PathEscape(k.ClientEmail))
