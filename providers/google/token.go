@@ -56,11 +56,14 @@ func (p *Provider) prober(warn func(string)) *providers.Prober {
 // bearer grant signed by the service account's key (§2.2), retried under
 // the prober's policy. Each scope is asked for on its own because Google
 // refuses a request whole when any scope in it is not delegated.
-func (p *Provider) mint(ctx context.Context, pr *providers.Prober, a account, scope string) minted {
+//
+// More scopes may be asked for at once (a token to hand over): Google
+// grants them all or none.
+func (p *Provider) mint(ctx context.Context, pr *providers.Prober, a account, scope string, more ...string) minted {
 	c := flows.Client{Endpoints: flows.Endpoints{TokenURL: a.key.TokenURI}, HTTPClient: p.env.HTTP, Clock: p.env.Clock}
 	assertion := flows.BearerAssertion{
 		Key: a.key.key, Algorithm: "RS256", KeyID: a.key.PrivateKeyID,
-		Issuer: a.key.ClientEmail, Subject: a.admin, Scopes: []string{scope},
+		Issuer: a.key.ClientEmail, Subject: a.admin, Scopes: append([]string{scope}, more...),
 		Lifetime: time.Hour, Now: p.env.Clock.Time,
 	}
 	m := minted{scope: scope}
