@@ -236,8 +236,12 @@ func observe(a account, m minted, ans providers.Answer, now time.Time) providers
 		o.Advice = "the Admin SDK API is not enabled in project " + orUnknown(project) + ": enable it (" + apiLink(project) + "), wait a few minutes, then verify again"
 	case ans.Status == http.StatusForbidden && ans.Code == reasonForbidden:
 		o.Status = providers.Error
+		other := "impersonate a super admin (--set admin_email=…)"
+		if a.key == nil {
+			other = "have a super admin consent (tether setup google --method browser --replace)"
+		}
 		o.Advice = a.admin + "'s admin role cannot read what " + shortScope(m.scope) + " covers (a role problem, not a missing scope): " +
-			"give " + a.admin + " an admin role with that privilege, or impersonate a super admin (--set admin_email=…) (" + adminURL + "/ac/roles)"
+			"give " + a.admin + " an admin role with that privilege, or " + other + " (" + adminURL + "/ac/roles)"
 	default:
 		o.Status = providers.Error
 	}
