@@ -233,3 +233,23 @@ func TestRefreshTokenNeverLeaks(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserRoleProblem: an admin whose role cannot read is a role
+// problem for every scope, never a missing one.
+func TestBrowserRoleProblem(t *testing.T) {
+	f := start(t, providers.Env{}, withSecret)
+	conn, secret, _, _, err := signIn(t, f, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.emu().SetAdmin(googletest.DemoAdmin, false)
+	r, err := verify(t, f, conn, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.checks {
+		if c.Status != providers.Error || !strings.Contains(c.Fix, "have a super admin consent") {
+			t.Errorf("check = %+v, want a role error", c)
+		}
+	}
+}
