@@ -50,8 +50,11 @@ var probes = []struct {
 	{id: "security", scope: scopeSecurity, path: "/admin/directory/v1/users/{admin}/tokens"},
 }
 
-// tokenInfoURL is the v3 tokeninfo endpoint; the token goes in the POST
-// body, so that it never appears in a URL or the evidence.
+// tokenInfoURL is the v3 tokeninfo endpoint (§2.4); the token goes in a
+// POST form body, so that it never appears in a URL or the evidence.
+// The contract shows v3 with a query and v2 with POST; a form body is
+// what clients send to the v1 endpoint (yarnpkg's getTokenInfo, POST
+// access_token=…), and is UNVERIFIED for v3: the emulator takes both.
 const tokenInfoURL = "https://oauth2.googleapis.com/tokeninfo"
 
 // decodeError reads Google's error envelopes: the Admin SDK's
