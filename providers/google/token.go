@@ -98,7 +98,7 @@ func signInError(a account, err error, now time.Time) error {
 // explain turns a token endpoint refusal into a sentence and its fix.
 func explain(a account, te *flows.TokenError, now time.Time) (reason, fix string) {
 	k := a.key
-	said := " (Google answered " + te.Error() + ")"
+	said := " (" + te.Error() + ")"
 	desc := te.Description
 	has := func(s string) bool { return strings.Contains(desc, s) }
 	switch {
