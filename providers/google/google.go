@@ -301,7 +301,10 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 		}
 		return providers.Connection{}, flows.Secret{}, signInError(acct, res.err, p.env.Clock.Time())
 	}
-	events.Emit(flows.Progress{Message: "domain-wide delegation for client id " + key.ClientID + " (the Admin console link pre-fills it): " + DelegationLink(key.ClientID, p.cat.Scopes(nil), admin)})
+	caps, _ := providers.CapabilitiesOf(ctx)
+	scopes := p.cat.Scopes(caps)
+	events.Emit(flows.Progress{Message: "domain-wide delegation: client id " + key.ClientID + ", OAuth scopes " + strings.Join(scopes, ",") +
+		"; the Admin console page pre-filled with both: " + DelegationLink(key.ClientID, scopes, admin)})
 	return providers.Connection{Provider: ID, Method: m.ID, Tenant: domainOf(admin), Settings: settings},
 		flows.NewSecret(map[string]string{InputKey: key.JSON()}), nil
 }
