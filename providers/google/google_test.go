@@ -50,7 +50,7 @@ func (f fixture) emu() *googletest.Emulator {
 }
 
 // allScopes are every scope of the catalog's Google entry.
-func allScopes(t *testing.T) []string {
+func allScopes(t testing.TB) []string {
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func allScopes(t *testing.T) []string {
 
 // start runs the emulator of the demo domain, its delegation edited by
 // mutate, and a provider on the sandbox's client.
-func start(t *testing.T, env providers.Env, mutate ...func(*googletest.Options)) fixture {
+func start(t testing.TB, env providers.Env, mutate ...func(*googletest.Options)) fixture {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
@@ -117,7 +117,7 @@ func (r *reporter) byStatus() map[providers.Status][]string {
 	return out
 }
 
-func method(t *testing.T, p providers.Provider, id string) providers.Method {
+func method(t testing.TB, p providers.Provider, id string) providers.Method {
 	m, err := providers.FindMethod(p, id)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func (e *events) interaction() flows.Interaction {
 	}}
 }
 
-func connect(t *testing.T, f fixture, in providers.Inputs) (providers.Connection, flows.Secret, *events, error) {
+func connect(t testing.TB, f fixture, in providers.Inputs) (providers.Connection, flows.Secret, *events, error) {
 	t.Helper()
 	m := method(t, f.p, google.MethodServiceAccount)
 	if err := m.Validate(in); err != nil {
@@ -157,7 +157,7 @@ func verify(t *testing.T, f fixture, conn providers.Connection, secret flows.Sec
 	return r, err
 }
 
-func setUp(t *testing.T, f fixture) (providers.Connection, flows.Secret) {
+func setUp(t testing.TB, f fixture) (providers.Connection, flows.Secret) {
 	t.Helper()
 	conn, secret, _, err := connect(t, f, inputs(keyFile(), googletest.DemoAdmin))
 	if err != nil {
