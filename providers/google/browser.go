@@ -193,11 +193,11 @@ var errNotConsented = errors.New("not granted at consent")
 
 // browserTokens refreshes the stored sign-in, saving a rotated refresh
 // token, and lays the one access token out scope by scope.
-func (p *Provider) browserTokens(ctx context.Context, conn providers.Connection, cred *providers.Credential, scopes []string) (map[string]minted, error) {
+func (p *Provider) browserTokens(ctx context.Context, conn providers.Connection, cred *providers.Credential, scopes []string) (map[string]minted, []string, error) {
 	secret := strings.TrimSpace(cred.Secret.Get(InputClientSecret))
 	rt := cred.Secret.Get(flows.SecretRefreshToken)
 	if rt == "" || secret == "" {
-		return nil, errors.New("the stored credential has no refresh token; run tether setup google --method browser again")
+		return nil, nil, errors.New("the stored credential has no refresh token; run tether setup google --method browser again")
 	}
 	c := p.installedApp(conn.Settings[InputClientID], secret, "", nil, false)
 	var tok *oauth2.Token
@@ -209,15 +209,15 @@ func (p *Provider) browserTokens(ctx context.Context, conn providers.Connection,
 	var again *flows.SignInAgainError
 	switch {
 	case errors.As(err, &again):
-		return nil, &providers.SignInError{Reason: "Google no longer accepts the stored sign-in (" + again.Reason + "): the admin removed tether's access, changed their password, or a session policy requires a new sign-in",
+		return nil, nil, &providers.SignInError{Reason: "Google no longer accepts the stored sign-in (" + again.Reason + "): the admin removed tether's access, changed their password, or a session policy requires a new sign-in",
 			Fix: "run tether setup google --method browser --replace", Err: err}
 	case err != nil:
-		return nil, browserError(conn.Settings[InputClientID], err)
+		return nil, nil, browserError(conn.Settings[InputClientID], err)
 	}
 	granted, known := grantedScopes(tok)
 	if !known {
 		if granted, err = p.tokenInfoScopes(ctx, tok); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	out := map[string]minted{}
@@ -228,7 +228,7 @@ func (p *Provider) browserTokens(ctx context.Context, conn providers.Connection,
 			out[s] = minted{scope: s, err: errNotConsented, via: "the token's scope (what the admin left ticked) lacks " + shortScope(s)}
 		}
 	}
-	return out, nil
+	return out, granted, nil
 }
 
 // tokenInfoScopes asks tokeninfo for a token's scopes, when the refresh
@@ -247,6 +247,20 @@ func (p *Provider) tokenInfoScopes(ctx context.Context, tok *oauth2.Token) ([]st
 		out = append(out, normalScope(f))
 	}
 	return out, nil
+}
+
+// consentExcess is a scope the consent granted that no enabled
+// capability needs.
+func consentExcess(e providers.ExcessGrant, admin string) providers.Check {
+	c := providers.Check{Capability: e.Capability, Permission: e.Identifier, Status: providers.Excess,
+		Evidence: "the token's scope grants " + e.Identifier + ", which no enabled capability needs",
+		Fix:      "least privilege: have " + admin + " remove tether's access (Google Account → Security → Third-party access) and run tether setup google --method browser --replace, which asks for what is needed only",
+		FixURL:   "https://myaccount.google.com/connections"}
+	if e.Permission != "" {
+		c.Permission = e.Permission
+		c.Fix += "; or enable the " + e.Capability + " capability"
+	}
+	return c
 }
 
 // reconsentFix is the browser method's fix for a scope left unticked.

@@ -253,3 +253,19 @@ func TestBrowserRoleProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestBrowserExcessConsent(t *testing.T) {
+	f := start(t, providers.Env{}, withSecret)
+	conn, secret, _, _, err := signIn(t, f, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.emu().Consent(googletest.DemoOAuthClientID, []string{"https://www.googleapis.com/auth/admin.directory.user.security"}, true)
+	r, err := verify(t, f, conn, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.byStatus(); len(st[providers.Excess]) != 1 || len(st[providers.Granted]) != 6 {
+		t.Errorf("statuses = %v, want user.security excess", st)
+	}
+}

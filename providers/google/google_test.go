@@ -425,3 +425,30 @@ func TestStepsLinkIntoTheProject(t *testing.T) {
 		t.Errorf("browser steps = %+v", b)
 	}
 }
+
+// TestExcessDelegation: a scope delegated beyond what the enabled
+// capabilities need is excess, with the link that sets the delegation to
+// what is needed.
+func TestExcessDelegation(t *testing.T) {
+	f := start(t, providers.Env{})
+	conn, secret := setUp(t, f)
+	conn.Capabilities = nil
+	r, err := verify(t, f, conn, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := r.byStatus()
+	if len(st[providers.Granted]) != 6 || len(st[providers.Excess]) != 1 {
+		t.Fatalf("statuses = %v, want six granted and user.security excess", st)
+	}
+	for _, c := range r.checks {
+		if c.Status == providers.Excess && (c.Capability != "user-security" || !strings.Contains(c.Fix, "enable the user-security capability") ||
+			strings.Contains(c.FixURL, "user.security") || !strings.Contains(c.Evidence, "→ 200")) {
+			t.Errorf("excess check = %+v", c)
+		}
+	}
+	f.emu().SetDelegation(googletest.DemoClientID, allScopes(t)[:7])
+	if r, _ := verify(t, f, conn, secret); len(r.byStatus()[providers.Excess]) != 0 {
+		t.Errorf("with the delegation trimmed: %v", r.byStatus())
+	}
+}

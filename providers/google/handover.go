@@ -39,7 +39,7 @@ func (p *Provider) Token(ctx context.Context, conn providers.Connection, cred pr
 		}
 		return m.tok.WithExtra(map[string]any{"scope": strings.Join(scopes, " ")}), nil
 	case MethodBrowser:
-		tokens, err := p.browserTokens(ctx, conn, &cred, scopes)
+		tokens, _, err := p.browserTokens(ctx, conn, &cred, scopes)
 		if err != nil {
 			return nil, err
 		}

@@ -271,25 +271,41 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	var a account
 	var tokens map[string]minted
 	var fix func(catalog.Need) (string, string)
+	var excess []providers.Check
 	switch conn.Method {
 	case MethodServiceAccount:
 		var err error
 		if a, err = accountOf(conn.Settings, cred.Secret); err != nil {
 			return err
 		}
-		if tokens, err = p.delegatedTokens(ctx, a, scopes, r); err != nil {
+		var extra map[string]minted
+		if tokens, extra, err = p.delegatedTokens(ctx, a, scopes, unneeded(p.cat, conn.Capabilities), r); err != nil {
 			return err
 		}
 		link := DelegationLink(a.key.ClientID, scopes, a.admin)
 		fix = func(n catalog.Need) (string, string) { return fixFor(n, a.key.ClientID, scopes), link }
+		var granted []string
+		for _, m := range extra {
+			if m.err == nil && m.tok != nil {
+				granted = append(granted, m.scope)
+			}
+		}
+		slices.Sort(granted)
+		for _, e := range providers.ExcessGrants(p.cat, conn.Capabilities, granted) {
+			excess = append(excess, delegationExcess(e, extra[e.Identifier], a, scopes))
+		}
 	case MethodBrowser:
 		admin, err := ParseAdmin(conn.Settings[InputAdmin])
 		if err != nil {
 			return err
 		}
 		a = account{admin: admin}
-		if tokens, err = p.browserTokens(ctx, conn, &cred, scopes); err != nil {
+		var granted []string
+		if tokens, granted, err = p.browserTokens(ctx, conn, &cred, scopes); err != nil {
 			return err
+		}
+		for _, e := range providers.ExcessGrants(p.cat, conn.Capabilities, granted) {
+			excess = append(excess, consentExcess(e, admin))
 		}
 		fix = func(n catalog.Need) (string, string) {
 			return reconsentFix(n.Permission.Identifiers()), consoleURL + "/apis/credentials/consent"
@@ -313,15 +329,43 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		Fix: fix,
 	}
 	v.Run(ctx, r)
+	for _, c := range excess {
+		r.Check(c)
+	}
 	return nil
+}
+
+// unneeded are the catalog's scopes that the enabled capabilities do not
+// need: a service account's delegation of them is excess, and only a
+// token request can tell.
+func unneeded(cp catalog.Provider, enabled []string) []string {
+	needed := cp.Scopes(enabled)
+	return slices.DeleteFunc(cp.Scopes(allCapabilities(cp)), func(s string) bool { return slices.Contains(needed, s) })
+}
+
+// delegationExcess is a scope delegated to the client id that no enabled
+// capability needs.
+func delegationExcess(e providers.ExcessGrant, m minted, a account, needed []string) providers.Check {
+	c := providers.Check{Capability: e.Capability, Permission: e.Identifier, Status: providers.Excess,
+		Evidence: m.via + ": domain-wide delegation grants " + e.Identifier + ", which no enabled capability needs",
+		Fix:      "least privilege: set client id " + a.key.ClientID + "'s domain-wide delegation to " + strings.Join(needed, ",") + " only (the link pre-fills it)",
+		FixURL:   DelegationLink(a.key.ClientID, needed, a.admin)}
+	if e.Permission != "" {
+		c.Permission = e.Permission
+		c.Fix += "; or enable the " + e.Capability + " capability"
+	}
+	return c
 }
 
 // delegatedTokens mints a token for each scope alone, concurrently, and
 // reads the key's age meanwhile. A refusal that concerns the key, the
 // service account or the admin is returned as the sign-in's error.
-func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes []string, r providers.Reporter) (map[string]minted, error) {
+//
+// The scopes in extra are asked for too, alone each and at the same time,
+// to tell an excess delegation; their refusals are not errors.
+func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes, extra []string, r providers.Reporter) (tokens, extras map[string]minted, err error) {
 	pr := p.prober(r.Warn)
-	tokens := map[string]minted{}
+	tokens, extras = map[string]minted{}, map[string]minted{}
 	var keyAge age
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -342,6 +386,14 @@ func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes []stri
 			mu.Unlock()
 		})
 	}
+	for _, s := range extra {
+		run(func() {
+			m := p.mint(ctx, pr, a, s)
+			mu.Lock()
+			extras[s] = m
+			mu.Unlock()
+		})
+	}
 	wg.Wait()
 
 	now := p.env.Clock.Time()
@@ -350,9 +402,9 @@ func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes []stri
 			var te *flows.TokenError
 			if errors.As(m.err, &te) && te.Status < 500 && te.Status != http.StatusTooManyRequests {
 				if keyAge.deleted {
-					return nil, keyAge.err
+					return nil, nil, keyAge.err
 				}
-				return nil, signInError(a, m.err, now)
+				return nil, nil, signInError(a, m.err, now)
 			}
 		}
 	}
@@ -362,7 +414,7 @@ func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes []stri
 	if keyAge.err != nil && !keyAge.deleted {
 		r.Warn("the key's age is unknown: " + keyAge.err.Error())
 	}
-	return tokens, nil
+	return tokens, extras, nil
 }
 
 // fixFor says how to delegate a need's scopes: the entry is replaced as a
