@@ -378,21 +378,18 @@ func (p *Provider) delegatedTokens(ctx context.Context, a account, scopes, extra
 		go func() { defer wg.Done(); f() }()
 	}
 	run(func() { keyAge = p.keyAge(ctx, pr, a.key) })
-	for _, s := range scopes {
-		run(func() {
-			m := p.mint(ctx, pr, a, s)
-			mu.Lock()
-			tokens[s] = m
-			mu.Unlock()
-		})
-	}
-	for _, s := range extra {
-		run(func() {
-			m := p.mint(ctx, pr, a, s)
-			mu.Lock()
-			extras[s] = m
-			mu.Unlock()
-		})
+	for _, set := range []struct {
+		scopes []string
+		into   map[string]minted
+	}{{scopes, tokens}, {extra, extras}} {
+		for _, s := range set.scopes {
+			run(func() {
+				m := p.mint(ctx, pr, a, s)
+				mu.Lock()
+				set.into[s] = m
+				mu.Unlock()
+			})
+		}
 	}
 	wg.Wait()
 
