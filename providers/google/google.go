@@ -282,14 +282,16 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 	}
 	events.Emit(flows.Progress{Message: fmt.Sprintf("service account %s, client id %s, key %s", key.ClientEmail, key.ClientID, key.PrivateKeyID)})
 	pr := p.prober(nil)
-	age := p.keyAge(ctx, pr, key)
+	scope := p.cat.Scopes(nil)[0]
+	events.Emit(flows.Progress{Message: "requesting a token for " + scope + " as " + admin})
+	aged := make(chan age, 1)
+	go func() { aged <- p.keyAge(ctx, pr, key) }()
+	res := p.mint(ctx, pr, acct, scope)
+	age := <-aged
 	if age.err == nil {
 		settings[SettingKeyCreated] = age.created.UTC().Format("2006-01-02T15:04:05Z")
 		events.Emit(flows.Progress{Message: age.describe(p.env.Clock.Time())})
 	}
-	scope := p.cat.Scopes(nil)[0]
-	events.Emit(flows.Progress{Message: "requesting a token for " + scope + " as " + admin})
-	res := p.mint(ctx, pr, acct, scope)
 	switch {
 	case res.err == nil:
 		events.Emit(flows.Progress{Message: "the key works and " + admin + " can be impersonated"})
