@@ -14,6 +14,7 @@ import (
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
+	"github.com/tetherdev/tether/providers/registry"
 	"github.com/tetherdev/tether/providers/sandbox"
 	"github.com/tetherdev/tether/ui/plain"
 )
@@ -169,7 +170,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"unknown flag", "", []string{"verify", "--bogus"}, 2, "unknown flag: --bogus"},
 		{"unknown command", "", []string{"bogus-cmd"}, 2, `tether: unknown command "bogus-cmd"; the commands are setup, verify, status, forget, token, export, exec, catalog`},
 		{"mistyped command", "", []string{"stauts"}, 2, `unknown command "stauts": did you mean status?`},
-		{"setup without a provider", "", []string{"setup"}, 2, "setup needs the provider to connect, one of: "},
+		{"setup without a provider", "", []string{"setup"}, 2, "setup needs the provider to connect, one of: " + registeredIDs() + " (like tether setup auth0)"},
 		{"setup with two providers", "", []string{"setup", "auth0", "okta"}, 2, "setup takes one argument, got 2 (auth0 okta): it needs the provider to connect"},
 		{"forget without a connection", "", []string{"forget"}, 2, "forget needs the connection to delete, as PROVIDER[/NAME]"},
 		{"status with an argument", "", []string{"status", "auth0"}, 2, `status takes no argument, got "auth0"`},
@@ -356,4 +357,14 @@ func TestStatusJSONIsStable(t *testing.T) {
 	if r.code != 0 || r.stdout != string(want) {
 		t.Errorf("status --json: exit %d, stderr %q\n%s\nwant\n%s", r.code, r.stderr, r.stdout, want)
 	}
+}
+
+// registeredIDs lists the registered providers as tether names them, so
+// that a provider registered later does not break what lists them all.
+func registeredIDs() string {
+	var ids []string
+	for _, e := range registry.Entries {
+		ids = append(ids, e.ID)
+	}
+	return strings.Join(ids, ", ")
 }

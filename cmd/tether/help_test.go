@@ -77,7 +77,7 @@ func TestSetupHelpListsMethodsAndInputs(t *testing.T) {
 		}
 	}
 	r := tether(t, "", nil, "setup", "--help")
-	if !regexp.MustCompile(`Providers: ([a-z0-9]+, )*auth0(, [a-z0-9]+)* \(tether setup PROVIDER --help lists its methods and inputs\)`).MatchString(r.stdout) {
+	if !strings.Contains(r.stdout, "Providers: "+registeredIDs()+" (tether setup PROVIDER --help lists its methods and inputs)") {
 		t.Errorf("setup --help does not list the providers:\n%s", r.stdout)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
 	"github.com/tetherdev/tether/providers/duo"
 	"github.com/tetherdev/tether/providers/duo/duotest"
+	"github.com/tetherdev/tether/providers/google"
+	"github.com/tetherdev/tether/providers/google/googletest"
 	"github.com/tetherdev/tether/providers/sandbox"
 )
 
@@ -30,6 +32,7 @@ type Entry struct {
 var Entries = []Entry{
 	{auth0.ID, factory(auth0.New), auth0test.NewEmulator},
 	{duo.ID, factory(duo.New), duotest.NewEmulator},
+	{google.ID, factory(google.New), googletest.NewEmulator},
 }
 
 // factory adapts a provider package's constructor to Entry.New.

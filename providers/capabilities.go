@@ -1,0 +1,23 @@
+package providers
+
+import (
+	"context"
+	"slices"
+)
+
+type capabilitiesKey struct{}
+
+// WithCapabilities returns ctx carrying the capabilities a setup enables,
+// so that a Connect whose sign-in asks for permissions (a consent's
+// scopes) asks for what they need and no more. Manager.Setup sets it.
+func WithCapabilities(ctx context.Context, enabled []string) context.Context {
+	return context.WithValue(ctx, capabilitiesKey{}, slices.Clone(enabled))
+}
+
+// CapabilitiesOf returns the capabilities WithCapabilities put in ctx, and
+// whether it did: a Connect called outside a setup asks for the required
+// capabilities alone.
+func CapabilitiesOf(ctx context.Context) ([]string, bool) {
+	caps, ok := ctx.Value(capabilitiesKey{}).([]string)
+	return slices.Clone(caps), ok
+}
