@@ -59,9 +59,12 @@ type Config struct {
 	Withheld []string
 }
 
-// Granted returns every identifier of the provider's catalog entry except
-// those of the withheld permissions: the demo tenant grants what every
-// capability needs, minus --sandbox-deny.
+// Granted returns the identifiers the provider's required capabilities
+// need, except those of the withheld permissions: the demo tenant grants
+// what a default setup needs, minus --sandbox-deny, so that a setup with
+// the defaults is all granted and has nothing in excess. A setup that
+// enables an optional capability (--with) finds its permissions missing,
+// and the sandbox's fix (f in the wizard) grants them.
 func (c Config) Granted() []string { return withhold(c.Provider, c.Withheld) }
 
 // Entry registers an emulator for a provider.
@@ -70,12 +73,14 @@ type Entry struct {
 	New      func(Config) (Emulator, error)
 }
 
-// withhold returns every identifier of the provider's catalog entry except
-// those of the denied permissions.
+// withhold returns the identifiers of the provider's required
+// capabilities except those of the denied permissions.
 func withhold(cp catalog.Provider, denied []string) []string {
 	var all []string
 	for _, c := range cp.Capabilities {
-		all = append(all, c.ID)
+		if c.Required() {
+			all = append(all, c.ID)
+		}
 	}
 	var out []string
 	for _, s := range cp.Scopes(all) {
