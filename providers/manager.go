@@ -224,11 +224,14 @@ func (m *Manager) setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 	}
 	var conn Connection
 	var secret flows.Secret
+	// The sign-in, and whoever stands in for the admin in it, know what
+	// the setup enables.
+	ctx = WithCapabilities(ctx, plan.Capabilities)
 	if m.Interact != nil {
 		io = m.Interact(ctx, plan.Provider.ID(), io)
 	}
 	err = safely(func() (err error) {
-		conn, secret, err = plan.Provider.Connect(WithCapabilities(ctx, plan.Capabilities), plan.Method, plan.Inputs, io)
+		conn, secret, err = plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
 		return err
 	})
 	if err != nil {

@@ -217,6 +217,13 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 			env.HTTP = sb.HTTPClient()
 			delay := a.adminDelay
 			m.Interact = func(ctx context.Context, provider string, io flows.Interaction) flows.Interaction {
+				// The demo admin first ticks what the console steps list
+				// for the capabilities this setup enables.
+				if caps, ok := providers.CapabilitiesOf(ctx); ok {
+					if err := sb.Tick(cat, provider, caps); err != nil {
+						io.Events.Emit(flows.Progress{Message: "the sandbox's demo admin could not grant what the setup needs: " + err.Error()})
+					}
+				}
 				return sb.Admin(provider, delay).Interact(ctx, io)
 			}
 		}

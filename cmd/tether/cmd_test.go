@@ -368,3 +368,28 @@ func registeredIDs() string {
 	}
 	return strings.Join(ids, ", ")
 }
+
+// TestSandboxDefaultSetupIsAllGranted: for every registered provider, a
+// setup with the defaults against its demo tenant ends with every check
+// granted (or unknown, where no request can prove it), nothing in excess,
+// and exit 0; so does the verify after it.
+func TestSandboxDefaultSetupIsAllGranted(t *testing.T) {
+	for _, e := range registry.Entries {
+		t.Run(e.ID, func(t *testing.T) {
+			isolate(t)
+			if r := tether(t, "", nil, "--sandbox", "setup", e.ID, "--no-input"); r.code != 0 {
+				t.Fatalf("setup %s: exit %d\n%s\n%s", e.ID, r.code, r.stdout, r.stderr)
+			}
+			r := tether(t, "", nil, "--sandbox", "verify", "--json")
+			var doc plain.VerifyDocument
+			if err := json.Unmarshal([]byte(r.stdout), &doc); r.code != 0 || err != nil || len(doc.Connections) != 1 {
+				t.Fatalf("verify --json: exit %d, %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+			}
+			for _, c := range doc.Connections[0].Checks {
+				if c.Status != providers.Granted && c.Status != providers.Unknown {
+					t.Errorf("%s %s: %s (%s)", c.Capability, c.Permission, c.Status, c.Evidence)
+				}
+			}
+		})
+	}
+}

@@ -67,6 +67,23 @@ type Config struct {
 // and the sandbox's fix (f in the wizard) grants them.
 func (c Config) Granted() []string { return withhold(c.Provider, c.Withheld) }
 
+// Denied returns the identifiers of the withheld permissions, whichever
+// capability they belong to: what the demo tenant must not grant in this
+// run, even where its kept state (or a setup's ticking) grants it.
+func (c Config) Denied() []string {
+	var out []string
+	for _, d := range c.Withheld {
+		if perm, ok := c.Provider.Permission(d); ok {
+			for _, id := range perm.Identifiers() {
+				if !slices.Contains(out, id) {
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // Entry registers an emulator for a provider.
 type Entry struct {
 	Provider string
@@ -95,6 +112,19 @@ func withhold(cp catalog.Provider, denied []string) []string {
 		}
 	}
 	return out
+}
+
+// withheld reports whether a denied permission shares an identifier with
+// perm, so that the demo tenant does not grant it.
+func withheld(cp catalog.Provider, denied []string, perm catalog.Permission) bool {
+	for _, d := range denied {
+		if dp, ok := cp.Permission(d); ok && slices.ContainsFunc(dp.Identifiers(), func(id string) bool {
+			return slices.Contains(perm.Identifiers(), id)
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 // DemoKey loads or creates a demo application's RSA private key named

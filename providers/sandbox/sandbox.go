@@ -238,6 +238,31 @@ func (s *Sandbox) Grant(cat *catalog.Catalog, provider, permission string) error
 	return e.Emulator.SetGranted(perm, true)
 }
 
+// Tick grants, in provider's demo tenant, every permission the given
+// capabilities need that this run does not withhold (--sandbox-deny), as
+// an admin who follows the console steps of a setup would: a setup that
+// enables an optional capability finds it granted. It never revokes what
+// the tenant grants already (another connection may need it).
+func (s *Sandbox) Tick(cat *catalog.Catalog, provider string, capabilities []string) error {
+	cp, ok := cat.Provider(provider)
+	if !ok {
+		return fmt.Errorf("sandbox: unknown provider %q", provider)
+	}
+	e, ok := s.Emulator(provider)
+	if !ok {
+		return nil // nothing emulated, nothing to tick
+	}
+	for _, need := range cp.Needs(capabilities) {
+		if withheld(cp, s.deny[provider], need.Permission) {
+			continue
+		}
+		if err := e.Emulator.SetGranted(need.Permission, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ErrNotEmulated means that a sandbox client tried to reach a host no
 // emulator answers for.
 var ErrNotEmulated = errors.New("not emulated by the sandbox")

@@ -46,11 +46,7 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 	e := &Emulator{granted: all, demo: map[string]string{
 		"domain": DemoDomain, "client_id": DemoClientID, "client_secret": DemoClientSecret, "private_key": keyPEM,
 	}}
-	for _, s := range all {
-		if !slices.Contains(cfg.Granted(), s) {
-			e.withheld = append(e.withheld, s)
-		}
-	}
+	e.withheld = cfg.Denied()
 	e.Server = New(Options{Tenants: []Tenant{Demo(cfg.Granted(), key.Public())}})
 	return e, nil
 }

@@ -44,11 +44,7 @@ func EmulatorWith(opts Options) func(sandbox.Config) (sandbox.Emulator, error) {
 	return func(cfg sandbox.Config) (sandbox.Emulator, error) {
 		all := sandbox.Config{Provider: cfg.Provider}.Granted()
 		e := &Emulator{granted: all}
-		for _, g := range all {
-			if !slices.Contains(cfg.Granted(), g) {
-				e.withheld = append(e.withheld, g)
-			}
-		}
+		e.withheld = cfg.Denied()
 		now := time.Now
 		if opts.Now != nil {
 			now = opts.Now

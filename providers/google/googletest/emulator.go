@@ -50,11 +50,7 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 	}
 	all := sandbox.Config{Provider: cfg.Provider}.Granted()
 	e := &Emulator{granted: all, demo: demoInputs(keyPEM, key.Public())}
-	for _, s := range all {
-		if !slices.Contains(cfg.Granted(), s) {
-			e.withheld = append(e.withheld, s)
-		}
-	}
+	e.withheld = cfg.Denied()
 	e.Server = New(Options{Domain: Demo(cfg.Granted(), key.Public(), created)})
 	return e, nil
 }
