@@ -199,7 +199,7 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 			URL:    app,
 		}, {
 			Title:  "Grant the okta.* scopes",
-			Detail: "Okta API Scopes tab: Grant " + strings.Join(serviceScopes(nil), ", ") + " (and okta.users.manage, okta.roles.read for remediation).",
+			Detail: "Okta API Scopes tab: Grant " + strings.Join(serviceScopes(false), ", ") + " (and okta.users.manage, okta.roles.read for remediation).",
 			URL:    app,
 		}, {
 			Title:  "Assign the app the Read-Only Administrator role",

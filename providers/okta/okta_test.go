@@ -163,31 +163,49 @@ func TestSandboxDemoGrantsAndDenials(t *testing.T) {
 			p, _ := okta.New(cat, providers.Env{HTTP: sb.HTTPClient()})
 			f := fixture{p: p, sb: sb, cat: cat}
 			e, _ := sb.Emulator(okta.ID)
-			conn, secret, err := connect(t, f, method(t, p, e.DemoMethod), providers.Inputs{
-				Values: map[string]string{okta.InputOrg: e.Demo[okta.InputOrg]},
-				Secret: flows.NewSecret(map[string]string{okta.InputToken: e.Demo[okta.InputToken]})}, nil)
-			if err != nil {
-				t.Fatalf("Connect() = %v", err)
-			}
-			r, err := verify(t, f, conn, secret, allCaps)
-			if err != nil {
-				t.Fatalf("Verify() = %v", err)
-			}
-			want := labels(f, allCaps)
-			if len(r.checks) != len(want) {
-				t.Fatalf("%d checks, want %d: %+v", len(r.checks), len(want), r.checks)
-			}
-			for _, l := range want {
-				c := r.find(l)
-				denied := deny != "" && (l == deny || strings.HasPrefix(l, deny+" · "))
-				switch {
-				case denied && (c.Status != providers.Missing || c.Fix == "" || !strings.HasPrefix(c.FixURL, "https://tether-demo-admin.okta.com/admin/")):
-					t.Errorf("%s: %+v, want missing with a fix", l, c)
-				case !denied && (c.Status != providers.Granted || c.Fix != "" || c.Evidence == ""):
-					t.Errorf("%s: %+v, want granted with evidence", l, c)
-				}
+			for _, m := range p.Methods() {
+				t.Run(m.ID, func(t *testing.T) { checkDemo(t, f, m, e.Demo, deny) })
 			}
 		})
+	}
+}
+
+// checkDemo sets up method m with the sandbox's demo inputs and checks
+// that only what deny names is missing.
+func checkDemo(t *testing.T, f fixture, m providers.Method, demo map[string]string, deny string) {
+	in := providers.Inputs{Values: map[string]string{}, Secret: flows.NewSecret(map[string]string{})}
+	secrets := map[string]string{}
+	for _, input := range m.Inputs {
+		switch {
+		case demo[input.Key] == "":
+		case input.Secret:
+			secrets[input.Key] = demo[input.Key]
+		default:
+			in.Values[input.Key] = demo[input.Key]
+		}
+	}
+	in.Secret = flows.NewSecret(secrets)
+	conn, secret, err := connect(t, f, m, in, nil)
+	if err != nil {
+		t.Fatalf("Connect() = %v", err)
+	}
+	r, err := verify(t, f, conn, secret, allCaps)
+	if err != nil {
+		t.Fatalf("Verify() = %v", err)
+	}
+	want := labels(f, allCaps)
+	if len(r.checks) != len(want) {
+		t.Fatalf("%d checks, want %d: %+v", len(r.checks), len(want), r.checks)
+	}
+	for _, l := range want {
+		c := r.find(l)
+		denied := deny != "" && (l == deny || strings.HasPrefix(l, deny+" · "))
+		switch {
+		case denied && (c.Status != providers.Missing || c.Fix == "" || !strings.HasPrefix(c.FixURL, "https://tether-demo-admin.okta.com/admin/")):
+			t.Errorf("%s: %+v, want missing with a fix", l, c)
+		case !denied && (c.Status != providers.Granted || c.Fix != "" || c.Evidence == ""):
+			t.Errorf("%s: %+v, want granted with evidence", l, c)
+		}
 	}
 }
 

@@ -179,11 +179,17 @@ func (s *session) table() []providers.Probe {
 		run := func(ctx context.Context, _ map[string]providers.Answer) providers.Answer {
 			return s.pr.Get(ctx, s.org.URL(a.path))
 		}
-		var after []string
 		if a.needsUser && s.serviceApp() {
-			after = []string{"users"}
-			run = func(ctx context.Context, got map[string]providers.Answer) providers.Answer {
-				id, err := firstUser(got["users"].Body)
+			// A service app has no user of its own: the probe finds one
+			// in the first users page first. A refused page is the
+			// answer, since factors need the same read access.
+			run = func(ctx context.Context, _ map[string]providers.Answer) providers.Answer {
+				users := s.pr.Get(ctx, s.org.URL("/api/v1/users?limit=1"))
+				if !users.OK() {
+					users.Notes = append(users.Notes, "read to find a user whose factors to read")
+					return users
+				}
+				id, err := firstUser(users.Body)
 				switch {
 				case err != nil:
 					return providers.Answer{Request: "GET " + a.path, Err: err}
@@ -197,7 +203,7 @@ func (s *session) table() []providers.Probe {
 				return s.pr.Get(ctx, s.org.URL(strings.Replace(a.path, "{user}", url.PathEscape(s.owner.ID), 1)))
 			}
 		}
-		table = append(table, providers.Probe{ID: a.id, Decides: []string{partID(a)}, After: after, Run: run})
+		table = append(table, providers.Probe{ID: a.id, Decides: []string{partID(a)}, Run: run})
 	}
 	rolesPath := "/api/v1/users/" + url.PathEscape(s.owner.ID) + "/roles"
 	if s.serviceApp() {
@@ -402,7 +408,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		return fmt.Errorf("unknown method %q", conn.Method)
 	}
 	ns := needs(p.cat, conn.Capabilities)
-	remediating := slices.ContainsFunc(ns, func(n catalog.Need) bool { return !strings.Contains(n.Permission.Name, partSep) })
+	remediating := remediates(ns)
 	var side sync.WaitGroup
 	if !remediating && !s.serviceApp() {
 		// Collection alone reads no roles, but a Super Administrator's
@@ -423,6 +429,12 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	return nil
 }
 
+// remediates reports whether needs hold a remediation permission (any
+// need that is not a part of READ on /api/v1/*).
+func remediates(ns []catalog.Need) bool {
+	return slices.ContainsFunc(ns, func(n catalog.Need) bool { return !strings.Contains(n.Permission.Name, partSep) })
+}
+
 // warnSkew reports a clock that is far from Okta's (its Date header):
 // assertions and rate-limit resets are judged against it.
 func warnSkew(a providers.Answer, now time.Time, warn func(string)) {
@@ -439,12 +451,14 @@ func warnSkew(a providers.Answer, now time.Time, warn func(string)) {
 }
 
 // CriticalPath is the round trips a verification cannot avoid: the
-// sign-in, then the longest chain of probes; with remediation, the roles
-// probe reads the custom roles after the assignments, one more.
+// sign-in, then the longest chain of probes. Two probes make two in a
+// row: with remediation, the roles probe reads the custom roles after
+// the assignments; for a service app, the factors probe finds a user
+// first.
 func (p *Provider) CriticalPath(conn providers.Connection) int {
 	s := &session{p: p, conn: conn}
 	n := 1 + providers.Depth(s.table())
-	if slices.ContainsFunc(needs(p.cat, conn.Capabilities), func(n catalog.Need) bool { return !strings.Contains(n.Permission.Name, partSep) }) {
+	if remediates(needs(p.cat, conn.Capabilities)) || s.serviceApp() {
 		n = max(n, 3)
 	}
 	return n

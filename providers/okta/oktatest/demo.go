@@ -1,5 +1,7 @@
 package oktatest
 
+import "crypto"
+
 // The sandbox's demo org. These are not secrets: they exist only in the
 // emulator, and `tether sandbox` prints them.
 const (
@@ -25,7 +27,10 @@ const (
 // DemoToken, holding readRoles (Read-Only Administrator in the sandbox)
 // and the custom role with permissions, bound to all users; a few users,
 // groups, apps, zones, policies and log events.
-func Demo(readRoles []string, permissions []string) Org {
+//
+// Its API Services app DemoClientID, registered with appKeys for
+// private_key_jwt, is granted DemoScopes and holds the same roles.
+func Demo(readRoles []string, permissions []string, appKeys ...crypto.PublicKey) Org {
 	o := Org{Domain: DemoDomain, CustomDomains: []string{DemoCustomDomain}, ID: DemoOrgID}
 	o.Users = []User{
 		{ID: DemoAdminID, Login: DemoAdminLogin, FirstName: "Tether", LastName: "Admin",
@@ -55,10 +60,22 @@ func Demo(readRoles []string, permissions []string) Org {
 	}
 	admin = append(admin, Assignment{ID: "irb1tetherhelpdesk1", Type: "CUSTOM", Label: "tether Help Desk", Role: DemoRoleID, ResourceSet: DemoResourceSetID})
 	o.Assignments[DemoAdminID] = admin
+	app := make([]Assignment, len(admin))
+	for i, a := range admin {
+		a.ID = "irb1tetherapp00000" + string(rune('1'+i))
+		app[i] = a
+	}
+	o.Assignments[DemoClientID] = app
+	o.ServiceApps = []ServiceApp{{ClientID: DemoClientID, PublicKeys: appKeys, Scopes: append([]string(nil), DemoScopes...)}}
 	o.CustomRoles = []CustomRole{{ID: DemoRoleID, Label: "tether Help Desk", Permissions: append([]string(nil), permissions...)}}
 	o.ResourceSets = []ResourceSet{{ID: DemoResourceSetID, Label: "All users", Resources: []string{"orn:okta:directory:" + DemoOrgID + ":users"}}}
 	return o
 }
+
+// DemoScopes are the okta.* scopes granted to the demo app: every read
+// area's, and what remediation needs.
+var DemoScopes = []string{"okta.users.read", "okta.groups.read", "okta.apps.read", "okta.logs.read", "okta.policies.read",
+	"okta.networkZones.read", "okta.authenticators.read", "okta.users.manage", "okta.roles.read"}
 
 // standardLabels are the standard roles' labels.
 var standardLabels = map[string]string{

@@ -42,8 +42,12 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 			perms = append(perms, id)
 		}
 	}
-	e := &Emulator{Server: New(Options{Orgs: []Org{Demo(readRoles, perms)}}),
-		demo: map[string]string{"org": DemoDomain, "api_token": DemoToken}}
+	key, keyPEM, err := sandbox.DemoKey(cfg.Dir, "okta-demo-key.pem")
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{Server: New(Options{Orgs: []Org{Demo(readRoles, perms, key.Public())}}),
+		demo: map[string]string{"org": DemoDomain, "api_token": DemoToken, "client_id": DemoClientID, "private_key": keyPEM}}
 	return e, nil
 }
 
@@ -51,19 +55,21 @@ func (e *Emulator) Hosts() []string { return slices.Clone(Hosts) }
 
 func (e *Emulator) Demo() (string, map[string]string) { return "api-token", e.demo }
 
-// SetGranted assigns or unassigns the demo admin's Read-Only
-// Administrator role (READ on /api/v1/*), or adds or removes a
-// permission of its custom role, as in Security → Administrators.
+// SetGranted assigns or unassigns the Read-Only Administrator role of the
+// demo admin and the demo app (READ on /api/v1/*), or adds or removes a
+// permission of their custom role, as in Security → Administrators.
 func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.update(DemoDomain, func(o *Org) error {
 		if p.Name == readPermission {
-			as := slices.DeleteFunc(o.Assignments[DemoAdminID], func(a Assignment) bool { return a.Type == "READ_ONLY_ADMIN" })
-			if granted {
-				as = append([]Assignment{{ID: "ra1tetheradmin00001", Type: "READ_ONLY_ADMIN", Label: standardLabels["READ_ONLY_ADMIN"]}}, as...)
+			for _, who := range []string{DemoAdminID, DemoClientID} {
+				as := slices.DeleteFunc(o.Assignments[who], func(a Assignment) bool { return a.Type == "READ_ONLY_ADMIN" })
+				if granted {
+					as = append([]Assignment{{ID: "ra1" + who[3:], Type: "READ_ONLY_ADMIN", Label: standardLabels["READ_ONLY_ADMIN"]}}, as...)
+				}
+				o.Assignments[who] = as
 			}
-			o.Assignments[DemoAdminID] = as
 			return nil
 		}
 		i := slices.IndexFunc(o.CustomRoles, func(c CustomRole) bool { return c.ID == DemoRoleID })
