@@ -165,6 +165,8 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 			flows.NewSecret(map[string]string{InputToken: token}), nil
 	case MethodServiceApp:
 		return p.connectServiceApp(ctx, m, o, settings, in, events)
+	case MethodCreate:
+		return p.connectCreate(ctx, m, o, settings, in, io)
 	}
 	return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: "okta has no method " + m.ID}
 }
@@ -184,6 +186,12 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 		URL: link("/admin/access/admin-roles"),
 	}
 	switch m.ID {
+	case MethodCreate:
+		return []providers.Step{{
+			Title:  "Create a temporary API token as a Super Administrator",
+			Detail: "Security → API → Tokens → Create token. tether uses it once to create the API Services app \"tether\" with exactly the scopes and roles it needs, never stores it, and offers to revoke it at the end.",
+			URL:    link("/admin/access/api/tokens"),
+		}}
 	case MethodServiceApp:
 		app := link("/admin/apps/active")
 		if id := in.Get(InputClientID); id != "" && validClientID(id) == nil {

@@ -28,7 +28,7 @@ func (p *Provider) Token(ctx context.Context, conn providers.Connection, cred pr
 	switch {
 	case conn.Method == MethodAPIToken:
 		return nil, &providers.UsageError{Msg: "an Okta API token is itself the credential, sent as Authorization: SSWS; hand it over with tether export " + conn.Key().String()}
-	case conn.Method != MethodServiceApp:
+	case !isServiceApp(conn.Method):
 		return nil, errors.New("unknown method " + conn.Method)
 	case conn.Settings[settingDPoP] != "":
 		return nil, &providers.UsageError{Msg: "service app " + conn.Settings[InputClientID] + " requires DPoP: its tokens are bound to a key that cannot be handed over; hand over the app's credentials with tether export " + conn.Key().String()}
@@ -62,7 +62,7 @@ func (p *Provider) Export(conn providers.Connection, secret flows.Secret) ([]pro
 			return nil, errors.New("the stored API token is missing or damaged; run tether setup okta again")
 		}
 		return append(fields, providers.Field{Key: InputToken, Label: "API Token", Value: tok, Secret: true, Env: "API_TOKEN"}), nil
-	case MethodServiceApp:
+	case MethodServiceApp, MethodCreate:
 		key := secret.Get(InputPrivateKey)
 		k, err := flows.ParsePrivateKeyPEM(key)
 		if err != nil {

@@ -75,7 +75,7 @@ func (p *Provider) Describe(conn providers.Connection) providers.Description {
 	switch conn.Method {
 	case MethodAPIToken:
 		d.Principal = "API token of " + cmpOr(conn.Settings[settingOwnerLogin], "its creator")
-	case MethodServiceApp:
+	case MethodServiceApp, MethodCreate:
 		d.Principal = "service app " + conn.Settings[InputClientID]
 	}
 	return d
@@ -126,6 +126,11 @@ func (p *Provider) Methods() []providers.Method {
 				Placeholder: "tether-1",
 				Validate:    validKeyID,
 			}},
+		},
+		{
+			ID: MethodCreate, Name: "Create the service app for me", Kind: providers.KindKeyEntry,
+			Summary: "tether creates the API Services app with exactly what the capabilities need, using a temporary Super Administrator token it never stores",
+			Inputs:  []providers.Input{orgInput, bootstrapInput},
 		},
 	}
 }

@@ -111,8 +111,11 @@ func connect(t *testing.T, f fixture, m providers.Method, in providers.Inputs, e
 	if err := m.Validate(in); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	return f.p.Connect(context.Background(), m, in, flows.Interaction{Events: events})
+	return f.p.Connect(providers.WithCapabilities(context.Background(), allCaps), m, in, flows.Interaction{Events: events, Ask: yes})
 }
+
+// yes answers every question yes.
+func yes(context.Context, flows.Question) (int, error) { return 0, nil }
 
 func verify(t *testing.T, f fixture, conn providers.Connection, secret flows.Secret, caps []string) (*reporter, error) {
 	t.Helper()

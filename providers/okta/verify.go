@@ -159,7 +159,7 @@ type session struct {
 	findings roleFindings
 }
 
-func (s *session) serviceApp() bool { return s.conn.Method == MethodServiceApp }
+func (s *session) serviceApp() bool { return isServiceApp(s.conn.Method) }
 
 func (s *session) grantOf(scope string) grant {
 	switch {
@@ -400,7 +400,7 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		if s.owner.Status != "" && s.owner.Status != "ACTIVE" {
 			r.Warn("the token's owner " + s.owner.Profile.Login + " is " + s.owner.Status + ": Okta deprovisions a deactivated admin's tokens")
 		}
-	case MethodServiceApp:
+	case MethodServiceApp, MethodCreate:
 		if err := s.signInServiceApp(ctx, cred); err != nil {
 			return err
 		}

@@ -143,13 +143,19 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	for i := range parts {
+		parts[i], _ = url.PathUnescape(parts[i])
+	}
+	if s.write(w, r, o, c, parts) {
+		return
+	}
 	if r.Method != http.MethodGet {
 		oktaError(w, http.StatusMethodNotAllowed, "E0000022", "")
 		return
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	for i := range parts {
-		parts[i], _ = url.PathUnescape(parts[i])
+	if s.adminReads(w, r, o, c, parts) {
+		return
 	}
 	read := func(area string) bool {
 		if !needScope(w, r, c, readers[area].scope) {
@@ -207,7 +213,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		}
 	case p == "api/v1/apps":
 		if read("apps") {
-			s.list(w, r, named(o.Apps, "label"), 200)
+			s.list(w, r, o.appList(r), 200)
 		}
 	case p == "api/v1/zones":
 		if read("zones") {
@@ -310,6 +316,27 @@ func (o Org) userList() []map[string]any {
 			continue // listUsers omits them (§1.5)
 		}
 		out = append(out, map[string]any{"id": u.ID, "status": cmpOr(u.Status, "ACTIVE"), "profile": map[string]string{"login": u.Login}})
+	}
+	return out
+}
+
+// appList is every app, service apps included, whose label or name
+// starts with the q parameter (Okta's q search).
+func (o Org) appList(r *http.Request) []map[string]any {
+	q := strings.ToLower(r.URL.Query().Get("q"))
+	var out []map[string]any
+	for _, a := range named(o.Apps, "label") {
+		if strings.HasPrefix(strings.ToLower(a["label"].(string)), q) {
+			out = append(out, a)
+		}
+	}
+	for _, a := range o.ServiceApps {
+		if strings.HasPrefix(strings.ToLower(a.Label), q) || q == "" {
+			out = append(out, appJSON(r, a))
+		}
+	}
+	if out == nil {
+		out = []map[string]any{}
 	}
 	return out
 }

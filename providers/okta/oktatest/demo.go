@@ -11,6 +11,8 @@ const (
 	// DemoToken is the demo admin's SSWS token: 00 and 40 characters, as
 	// Okta's are.
 	DemoToken = "00TthrDemoSswsTokenSandboxOnly0000000001a"
+	// DemoSuperToken is a Super Administrator's token, for create.
+	DemoSuperToken = "00TthrDemoSuperAdminTokenSandboxOnly00001"
 	// DemoAdminID is the token's owner; DemoSuperID a Super Administrator.
 	DemoAdminID    = "00u1tetheradmin0001"
 	DemoAdminLogin = "tether.admin@example.com"
@@ -50,7 +52,8 @@ func Demo(readRoles []string, permissions []string, appKeys ...crypto.PublicKey)
 		{UUID: "0b1f2c3d-0000-11ef-9c4a-000000000002", Published: "2026-11-27T09:13:02.553Z", EventType: "user.authentication.auth_via_mfa", ActorID: "00u1adalovelace0001"},
 		{UUID: "0b1f2c3d-0000-11ef-9c4a-000000000003", Published: "2026-11-27T10:40:17.930Z", EventType: "user.account.lock", ActorID: "00u1gracehopper0001"},
 	}
-	o.Tokens = []APIToken{{ID: "00T1tetherdemo00001", Name: "tether", Value: DemoToken, UserID: DemoAdminID}}
+	o.Tokens = []APIToken{{ID: "00T1tetherdemo00001", Name: "tether", Value: DemoToken, UserID: DemoAdminID},
+		{ID: "00T1tetherdemo00002", Name: "tether bootstrap", Value: DemoSuperToken, UserID: DemoSuperID}}
 	o.Assignments = map[string][]Assignment{
 		DemoSuperID: {{ID: "ra1superadmin000001", Type: "SUPER_ADMIN", Label: "Super Administrator"}},
 	}
@@ -66,7 +69,7 @@ func Demo(readRoles []string, permissions []string, appKeys ...crypto.PublicKey)
 		app[i] = a
 	}
 	o.Assignments[DemoClientID] = app
-	o.ServiceApps = []ServiceApp{{ClientID: DemoClientID, PublicKeys: appKeys, Scopes: append([]string(nil), DemoScopes...)}}
+	o.ServiceApps = []ServiceApp{{ClientID: DemoClientID, Label: "tether (demo)", PublicKeys: appKeys, Scopes: append([]string(nil), DemoScopes...)}}
 	o.CustomRoles = []CustomRole{{ID: DemoRoleID, Label: "tether Help Desk", Permissions: append([]string(nil), permissions...)}}
 	o.ResourceSets = []ResourceSet{{ID: DemoResourceSetID, Label: "All users", Resources: []string{"orn:okta:directory:" + DemoOrgID + ":users"}}}
 	return o

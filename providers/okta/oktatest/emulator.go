@@ -1,8 +1,8 @@
 package oktatest
 
 import (
-	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/tetherdev/tether/catalog"
@@ -14,31 +14,36 @@ import (
 var Hosts = []string{"*.okta.com", "*.oktapreview.com", "*.okta-emea.com", "*.okta-gov.com", DemoCustomDomain}
 
 // readPermission is the catalog's READ on /api/v1/*: in the demo org, the
-// admin's Read-Only Administrator role.
+// Read-Only Administrator role.
 const readPermission = "/api/v1/*"
 
-// Emulator is the Okta emulator as the sandbox runs it: the demo org,
-// less what this run withholds (--sandbox-deny).
+// Emulator is the Okta emulator as the sandbox runs it: the demo org as
+// the last command left it (an app created, a role fixed), less what this
+// run withholds (--sandbox-deny).
 type Emulator struct {
 	*Server
 
-	mu   sync.Mutex
-	demo map[string]string
+	mu       sync.Mutex
+	cp       catalog.Provider
+	withheld []string // permission names this run withholds
+	demo     map[string]string
 }
 
-var _ sandbox.Emulator = (*Emulator)(nil)
+var (
+	_ sandbox.Emulator = (*Emulator)(nil)
+	_ sandbox.Stateful = (*Emulator)(nil)
+)
 
 // NewEmulator makes the sandbox's Okta emulator: the demo org, whose
-// admin holds Read-Only Administrator (withheld by --sandbox-deny
+// admin and app hold Read-Only Administrator (withheld by --sandbox-deny
 // okta:/api/v1/*) and the custom role with every remediation permission
 // the catalog names (each withheld by --sandbox-deny okta:PERMISSION).
+// What this run withholds is withheld from every admin, app and custom
+// role of the org, those tether created included.
 func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
-	granted := cfg.Granted()
-	var readRoles, perms []string
-	for _, id := range granted {
-		if id == readPermission {
-			readRoles = []string{"READ_ONLY_ADMIN"}
-		} else {
+	var perms []string
+	for _, id := range (sandbox.Config{Provider: cfg.Provider}).Granted() {
+		if id != readPermission {
 			perms = append(perms, id)
 		}
 	}
@@ -46,51 +51,100 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Emulator{Server: New(Options{Orgs: []Org{Demo(readRoles, perms, key.Public())}}),
-		demo: map[string]string{"org": DemoDomain, "api_token": DemoToken, "client_id": DemoClientID, "private_key": keyPEM}}
-	return e, nil
+	e := &Emulator{Server: New(Options{Orgs: []Org{Demo([]string{"READ_ONLY_ADMIN"}, perms, key.Public())}}),
+		cp: cfg.Provider, withheld: slices.Clone(cfg.Withheld),
+		demo: map[string]string{"org": DemoDomain, "api_token": DemoToken, "client_id": DemoClientID, "private_key": keyPEM,
+			"bootstrap_token": DemoSuperToken}}
+	return e, e.apply()
+}
+
+// EmulatorWith makes emulators of the given orgs instead of the demo one
+// (tests); the demo inputs still name the demo org and token.
+func EmulatorWith(opts Options) func(sandbox.Config) (sandbox.Emulator, error) {
+	return func(cfg sandbox.Config) (sandbox.Emulator, error) {
+		return &Emulator{Server: New(opts), cp: cfg.Provider,
+			demo: map[string]string{"org": DemoDomain, "api_token": DemoToken, "bootstrap_token": DemoSuperToken}}, nil
+	}
 }
 
 func (e *Emulator) Hosts() []string { return slices.Clone(Hosts) }
 
 func (e *Emulator) Demo() (string, map[string]string) { return "api-token", e.demo }
 
-// SetGranted assigns or unassigns the Read-Only Administrator role of the
-// demo admin and the demo app (READ on /api/v1/*), or adds or removes a
-// permission of their custom role, as in Security → Administrators.
+// SetGranted assigns or unassigns Read-Only Administrator (READ on
+// /api/v1/*) of the demo admin, the demo app and the app tether created,
+// or adds or removes a permission of the demo custom role and of the
+// custom roles tether created for the capabilities needing it, as in
+// Security → Administrators.
 func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.update(DemoDomain, func(o *Org) error {
+	e.withheld = slices.DeleteFunc(e.withheld, func(s string) bool { return s == p.Name })
+	if !granted {
+		e.withheld = append(e.withheld, p.Name)
+		return e.applyLocked()
+	}
+	labels := []string{"tether Help Desk"}
+	for _, c := range e.cp.Capabilities {
+		if slices.Contains(c.Permissions, p.Name) {
+			labels = append(labels, "tether: "+c.Name)
+		}
+	}
+	err := e.update(DemoDomain, func(o *Org) error {
 		if p.Name == readPermission {
-			for _, who := range []string{DemoAdminID, DemoClientID} {
-				as := slices.DeleteFunc(o.Assignments[who], func(a Assignment) bool { return a.Type == "READ_ONLY_ADMIN" })
-				if granted {
-					as = append([]Assignment{{ID: "ra1" + who[3:], Type: "READ_ONLY_ADMIN", Label: standardLabels["READ_ONLY_ADMIN"]}}, as...)
+			for _, who := range e.readers(o) {
+				if !slices.ContainsFunc(o.Assignments[who], func(a Assignment) bool { return a.Type == "READ_ONLY_ADMIN" }) {
+					o.Assignments[who] = append([]Assignment{{ID: "ra1" + who[3:], Type: "READ_ONLY_ADMIN", Label: standardLabels["READ_ONLY_ADMIN"]}}, o.Assignments[who]...)
 				}
-				o.Assignments[who] = as
 			}
 			return nil
 		}
-		i := slices.IndexFunc(o.CustomRoles, func(c CustomRole) bool { return c.ID == DemoRoleID })
-		if i < 0 {
-			return fmt.Errorf("oktatest: the demo org has no custom role %s", DemoRoleID)
-		}
-		for _, id := range p.Identifiers() {
-			perms := slices.DeleteFunc(o.CustomRoles[i].Permissions, func(s string) bool { return s == id })
-			if granted {
-				perms = append(perms, id)
+		for i := range o.CustomRoles {
+			cr := &o.CustomRoles[i]
+			if slices.Contains(labels, cr.Label) && !slices.Contains(cr.Permissions, p.Name) {
+				cr.Permissions = append(cr.Permissions, p.Name)
 			}
-			o.CustomRoles[i].Permissions = perms
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return e.applyLocked()
 }
 
-// EmulatorWith makes emulators of the given orgs instead of the demo one
-// (tests); the demo inputs still name the demo org and token.
-func EmulatorWith(opts Options) func(sandbox.Config) (sandbox.Emulator, error) {
-	return func(sandbox.Config) (sandbox.Emulator, error) {
-		return &Emulator{Server: New(opts), demo: map[string]string{"org": DemoDomain, "api_token": DemoToken}}, nil
+// readers are who hold Read-Only Administrator in the demo org when
+// nothing is withheld: its admin, its app and the app tether created.
+func (e *Emulator) readers(o *Org) []string {
+	out := []string{DemoAdminID, DemoClientID}
+	for _, a := range o.ServiceApps {
+		if a.Label == "tether" {
+			out = append(out, a.ClientID)
+		}
 	}
+	return out
+}
+
+func (e *Emulator) apply() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.applyLocked()
+}
+
+// applyLocked makes the server withhold this run's permissions from the
+// whole org, those of what tether creates later in the run included.
+func (e *Emulator) applyLocked() error {
+	var ids []string
+	for _, name := range e.withheld {
+		if p, ok := e.cp.Permission(name); ok {
+			ids = append(ids, p.Identifiers()...)
+		}
+	}
+	e.Withhold(ids...)
+	return nil
+}
+
+// Example is a request another client can make to the emulator.
+func (e *Emulator) Example(baseURL string) string {
+	return "curl --cacert ca.pem -H 'Authorization: SSWS " + DemoToken + "' '" + strings.TrimSuffix(baseURL, "/") + "/api/v1/users?limit=1'"
 }

@@ -54,6 +54,10 @@ type Org struct {
 	// ResourceSets hold resources as ORNs or API URLs.
 	ResourceSets []ResourceSet
 	ServiceApps  []ServiceApp
+
+	// withheld are the identifiers the server withholds (Withhold), as
+	// orgFor copies them in.
+	withheld []string
 }
 
 // Hosts are the org's host names: its domain, then its custom domains.
@@ -109,6 +113,7 @@ type ResourceSet struct {
 // ServiceApp is an API Services app of the org authorization server.
 type ServiceApp struct {
 	ClientID   string
+	Label      string
 	PublicKeys []crypto.PublicKey
 	// Scopes are the okta.* scopes granted to the app.
 	Scopes []string
@@ -140,9 +145,20 @@ type Server struct {
 	mux     *http.ServeMux
 	oauth   *oauthServers
 
-	mu   sync.Mutex
-	orgs []Org
-	hits map[string]int
+	mu       sync.Mutex
+	orgs     []Org
+	hits     map[string]int
+	withheld []string
+}
+
+// Withhold makes every org withhold catalog identifiers, whatever its
+// data says and whenever it was made: "/api/v1/*" voids Read-Only
+// Administrator assignments, and a permission is left out of every custom
+// role (the sandbox's --sandbox-deny). It replaces what was withheld.
+func (s *Server) Withhold(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.withheld = slices.Clone(ids)
 }
 
 // New returns an emulator serving opts.Orgs.
@@ -211,7 +227,17 @@ func (s *Server) orgFor(r *http.Request) (Org, bool) {
 	if !ok {
 		return Org{}, false
 	}
-	return cloneOrg(o), true
+	o = cloneOrg(o)
+	o.withheld = slices.Clone(s.withheld)
+	for who, as := range o.Assignments {
+		if slices.Contains(o.withheld, readPermission) {
+			o.Assignments[who] = slices.DeleteFunc(as, func(a Assignment) bool { return a.Type == "READ_ONLY_ADMIN" })
+		}
+	}
+	for i := range o.CustomRoles {
+		o.CustomRoles[i].Permissions = slices.DeleteFunc(o.CustomRoles[i].Permissions, func(p string) bool { return slices.Contains(o.withheld, p) })
+	}
+	return o, true
 }
 
 // update changes the org with domain under the lock.
