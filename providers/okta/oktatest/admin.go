@@ -293,40 +293,45 @@ func (s *Server) assign(w http.ResponseWriter, o Org, id string, body map[string
 		"assignmentType": "CLIENT", "role": a.Role, "resource-set": a.ResourceSet})
 }
 
+// labelled validates the body of a custom role or resource set: a label
+// no other one has, a description, and a non-empty list field.
+func labelled(w http.ResponseWriter, body map[string]any, field string, taken func(label string) bool) (string, []string, bool) {
+	label, list := str(body, "label"), strs(body[field])
+	switch {
+	case label == "" || str(body, "description") == "":
+		validation(w, "label, description: The fields cannot be left blank")
+	case len(list) == 0:
+		validation(w, field+": at least one is required")
+	case taken(label):
+		validation(w, "label: One with this label already exists")
+	default:
+		return label, list, true
+	}
+	return "", nil, false
+}
+
 // createRole is POST /api/v1/iam/roles.
 func (s *Server) createRole(w http.ResponseWriter, o Org, body map[string]any) {
-	cr := CustomRole{Label: str(body, "label"), Permissions: strs(body["permissions"])}
-	switch {
-	case cr.Label == "" || str(body, "description") == "":
-		validation(w, "label, description: The fields cannot be left blank")
-		return
-	case len(cr.Permissions) == 0:
-		validation(w, "permissions: at least one permission is required")
-		return
-	case slices.ContainsFunc(o.CustomRoles, func(c CustomRole) bool { return c.Label == cr.Label }):
-		validation(w, "label: A role with this label already exists")
+	label, perms, ok := labelled(w, body, "permissions", func(l string) bool {
+		return slices.ContainsFunc(o.CustomRoles, func(c CustomRole) bool { return c.Label == l })
+	})
+	if !ok {
 		return
 	}
-	cr.ID = "cr0" + strings.ToLower(requestID()[1:18])
+	cr := CustomRole{ID: "cr0" + strings.ToLower(requestID()[1:18]), Label: label, Permissions: perms}
 	_ = s.update(o.Domain, func(o *Org) error { o.CustomRoles = append(o.CustomRoles, cr); return nil })
 	oauthtest.WriteJSON(w, http.StatusOK, map[string]any{"id": cr.ID, "label": cr.Label, "description": str(body, "description")})
 }
 
 // createResourceSet is POST /api/v1/iam/resource-sets.
 func (s *Server) createResourceSet(w http.ResponseWriter, o Org, body map[string]any) {
-	rs := ResourceSet{Label: str(body, "label"), Resources: strs(body["resources"])}
-	switch {
-	case rs.Label == "" || str(body, "description") == "":
-		validation(w, "label, description: The fields cannot be left blank")
-		return
-	case len(rs.Resources) == 0:
-		validation(w, "resources: at least one resource is required")
-		return
-	case slices.ContainsFunc(o.ResourceSets, func(x ResourceSet) bool { return x.Label == rs.Label }):
-		validation(w, "label: A resource set with this label already exists")
+	label, resources, ok := labelled(w, body, "resources", func(l string) bool {
+		return slices.ContainsFunc(o.ResourceSets, func(x ResourceSet) bool { return x.Label == l })
+	})
+	if !ok {
 		return
 	}
-	rs.ID = "iam" + strings.ToLower(requestID()[1:18])
+	rs := ResourceSet{ID: "iam" + strings.ToLower(requestID()[1:18]), Label: label, Resources: resources}
 	_ = s.update(o.Domain, func(o *Org) error { o.ResourceSets = append(o.ResourceSets, rs); return nil })
 	oauthtest.WriteJSON(w, http.StatusOK, map[string]any{"id": rs.ID, "label": rs.Label, "description": str(body, "description")})
 }

@@ -303,3 +303,43 @@ func TestDPoP(t *testing.T) {
 		t.Errorf("a proof by another key: %d %v", resp.StatusCode, obj)
 	}
 }
+
+// TestWritesNeedASuperAdministrator: the writes create makes are refused
+// to anyone else, and validated.
+func TestWritesNeedASuperAdministrator(t *testing.T) {
+	const super = "00TestSuperToken000000000000000000000000001"
+	srv, _, _ := start(t, oktatest.Options{}, func(o *oktatest.Org) {
+		o.Tokens = append(o.Tokens, oktatest.APIToken{ID: "00T1super0000000001", Value: super, UserID: oktatest.DemoSuperID})
+	})
+	post := func(token, path, body string) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "SSWS "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, obj, _ := do(t, srv, req)
+		return resp, obj
+	}
+	role := `{"label":"r","description":"d","permissions":["okta.users.lifecycle.suspend"]}`
+	if resp, obj := post(appToken, "/api/v1/iam/roles", role); resp.StatusCode != 403 || obj["errorCode"] != "E0000006" {
+		t.Errorf("a read-only admin creates a role: %d %v", resp.StatusCode, obj)
+	}
+	if resp, _ := post(super, "/api/v1/iam/roles", role); resp.StatusCode != 200 {
+		t.Errorf("a super admin creates a role: %d", resp.StatusCode)
+	}
+	if resp, obj := post(super, "/api/v1/iam/roles", role); resp.StatusCode != 400 || obj["errorCode"] != "E0000001" {
+		t.Errorf("the same label again: %d %v", resp.StatusCode, obj)
+	}
+	if resp, obj := post(super, "/api/v1/apps", `{"name":"oidc_client","label":"x","signOnMode":"OPENID_CONNECT"}`); resp.StatusCode != 400 || obj["errorCode"] != "E0000001" {
+		t.Errorf("an app that is no service app: %d %v", resp.StatusCode, obj)
+	}
+	if resp, obj := post(super, "/api/v1/apps/"+oktatest.DemoClientID+"/grants", `{"scopeId":"okta.users.read","issuer":"https://evil.example"}`); resp.StatusCode != 400 {
+		t.Errorf("a grant for another issuer: %d %v", resp.StatusCode, obj)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/api/v1/api-tokens/current", nil)
+	req.Header.Set("Authorization", "SSWS "+super)
+	if resp, _, _ := do(t, srv, req); resp.StatusCode != 204 {
+		t.Errorf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _, _ := get(t, srv, "/api/v1/users/me", "SSWS "+super); resp.StatusCode != 401 {
+		t.Errorf("the revoked token still works: %d", resp.StatusCode)
+	}
+}
