@@ -49,6 +49,18 @@ func insufficientScope(a providers.Answer) bool {
 	return false
 }
 
+// Admin Console pages (paths on the -admin host) the steps and fixes
+// link to.
+const (
+	rolesPage     = "/admin/access/admins/roles"
+	resourcesPage = "/admin/access/admins/resource-sets"
+)
+
+// appPage is an app's General tab in the Admin Console.
+func appPage(id string) string {
+	return "/admin/app/oidc_client/instance/" + url.PathEscape(id) + "/#tab-general"
+}
+
 // prober makes an org's API requests with one authorization.
 func (p *Provider) prober(warn func(string), authorize func(*http.Request) error) *providers.Prober {
 	return &providers.Prober{Provider: "Okta", Env: p.env, ResetHeader: ResetHeader, DecodeError: decodeError,
@@ -182,8 +194,8 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	roles := providers.Step{
 		Title: `Create the custom admin role "tether Help Desk" for remediation (only if you enable it)`,
 		Detail: "Security → Administrators → Roles → Create new role with exactly " + strings.Join(remediationPermissions(p.cat), ", ") +
-			"; then Resources → Create new resource set with All users. A custom role cannot read the System Log, so pair it with the standard Read-Only Administrator role.",
-		URL: link("/admin/access/admin-roles"),
+			"; then Resources (" + link(resourcesPage) + ") → Create new resource set with All users. A custom role cannot read the System Log, so pair it with the standard Read-Only Administrator role.",
+		URL: link(rolesPage),
 	}
 	switch m.ID {
 	case MethodCreate:
@@ -195,7 +207,7 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 	case MethodServiceApp:
 		app := link("/admin/apps/active")
 		if id := in.Get(InputClientID); id != "" && validClientID(id) == nil {
-			app = link("/admin/app/oidc_client/instance/" + url.PathEscape(id) + "#tab-general")
+			app = link(appPage(id))
 		}
 		return []providers.Step{{
 			Title:  "Create an API Services app",

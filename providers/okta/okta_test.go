@@ -454,3 +454,29 @@ func fmtEvent(e flows.Event) string {
 	}
 	return ""
 }
+
+// TestStepsDeepLink: every console step links into the org's Admin
+// Console once the org is known.
+func TestStepsDeepLink(t *testing.T) {
+	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{demoOrg()}}, providers.Env{})
+	for _, m := range f.p.Methods() {
+		in := providers.Inputs{Values: map[string]string{okta.InputOrg: "https://acme-admin.okta.com/admin/dashboard", okta.InputClientID: "0oa1b2c3d4e5f6g7h8i9"}}
+		steps := f.p.Steps(m, in)
+		if len(steps) == 0 {
+			t.Errorf("%s: no steps", m.ID)
+		}
+		for _, s := range steps {
+			if !strings.HasPrefix(s.URL, "https://acme-admin.okta.com/admin/") || s.Title == "" || s.Detail == "" {
+				t.Errorf("%s: step %+v", m.ID, s)
+			}
+		}
+		for _, s := range f.p.Steps(m, providers.Inputs{}) {
+			if s.URL != "https://login.okta.com/" {
+				t.Errorf("%s without an org: %s", m.ID, s.URL)
+			}
+		}
+	}
+	if got := f.p.Steps(method(t, f.p, okta.MethodServiceApp), providers.Inputs{Values: map[string]string{okta.InputOrg: "acme.okta.com", okta.InputClientID: "0oa1b2c3d4e5f6g7h8i9"}})[1].URL; got != "https://acme-admin.okta.com/admin/app/oidc_client/instance/0oa1b2c3d4e5f6g7h8i9/#tab-general" {
+		t.Errorf("the app's page = %s", got)
+	}
+}

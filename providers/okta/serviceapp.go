@@ -170,7 +170,7 @@ func signInError(o Org, clientID string, err error) error {
 	if !errors.As(err, &te) {
 		return err
 	}
-	app := o.Admin("/admin/app/oidc_client/instance/" + clientID + "#tab-general")
+	app := o.Admin(appPage(clientID))
 	reason := "Okta refused the token request (" + te.Error() + ")"
 	switch {
 	case te.Status == http.StatusUnauthorized && te.Code == "invalid_client":

@@ -369,11 +369,11 @@ func (s *session) fix(n catalog.Need) (string, string) {
 		return "grant " + scopeManage + " on the app's Okta API Scopes tab", s.appURL()
 	}
 	return fmt.Sprintf("add %s to the custom admin role assigned to %s (Security → Administrators → Roles), bound to a resource set of All users", perm, who),
-		s.org.Admin("/admin/access/admin-roles")
+		s.org.Admin(rolesPage)
 }
 
 func (s *session) appURL() string {
-	return s.org.Admin("/admin/app/oidc_client/instance/" + url.PathEscape(s.conn.Settings[InputClientID]) + "#tab-general")
+	return s.org.Admin(appPage(s.conn.Settings[InputClientID]))
 }
 
 // Verify signs in (an SSWS token reads its owner; a service app mints a
