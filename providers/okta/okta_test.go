@@ -480,3 +480,18 @@ func TestStepsDeepLink(t *testing.T) {
 		t.Errorf("the app's page = %s", got)
 	}
 }
+
+// TestClockSkewWarned: Okta's Date header an hour off this machine's
+// clock is reported.
+func TestClockSkewWarned(t *testing.T) {
+	clock := flows.Clock{Now: func() time.Time { return time.Now().Add(time.Hour) }}
+	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{demoOrg()}, Now: time.Now}, providers.Env{Clock: clock})
+	conn, secret, err := connect(t, f, method(t, f.p, okta.MethodAPIToken), tokenInputs(oktatest.DemoDomain, canary), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := verify(t, f, conn, secret, []string{"collect"})
+	if err != nil || !strings.Contains(strings.Join(r.warnings, "\n"), "clock is 1h0m0s off Okta's") {
+		t.Errorf("Verify() = %v, warnings %q", err, r.warnings)
+	}
+}

@@ -424,8 +424,16 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 	}
 	v := providers.Verifier{Provider: "Okta", Needs: ns, Probes: s.table(), Sequential: p.env.Sequential,
 		Observe: s.observe, Fix: s.fix}
-	v.Run(ctx, partReporter{r})
+	answers := v.Run(ctx, partReporter{r})
 	side.Wait()
+	if s.serviceApp() {
+		for _, id := range []string{"users", "groups", "apps"} {
+			if a, ok := answers[id]; ok && a.Header != nil {
+				warnSkew(a, p.env.Clock.Time(), r.Warn)
+				break
+			}
+		}
+	}
 	return nil
 }
 
