@@ -484,8 +484,9 @@ func TestStepsDeepLink(t *testing.T) {
 // TestClockSkewWarned: Okta's Date header an hour off this machine's
 // clock is reported.
 func TestClockSkewWarned(t *testing.T) {
-	clock := flows.Clock{Now: func() time.Time { return time.Now().Add(time.Hour) }}
-	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{demoOrg()}, Now: time.Now}, providers.Env{Clock: clock})
+	okta0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := flows.Clock{Now: func() time.Time { return okta0.Add(time.Hour) }}
+	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{demoOrg()}, Now: func() time.Time { return okta0 }}, providers.Env{Clock: clock})
 	conn, secret, err := connect(t, f, method(t, f.p, okta.MethodAPIToken), tokenInputs(oktatest.DemoDomain, canary), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -200,3 +200,17 @@ func TestServiceAppCanary(t *testing.T) {
 		t.Errorf("settings %v: want the DPoP requirement kept", conn.Settings)
 	}
 }
+
+func TestServiceAppSuperAdminWarned(t *testing.T) {
+	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{appOrg(t, func(o *oktatest.Org) {
+		o.Assignments[oktatest.DemoClientID] = []oktatest.Assignment{{ID: "ra1x", Type: "SUPER_ADMIN"}}
+	})}}, providers.Env{})
+	conn, secret, err := connect(t, f, method(t, f.p, okta.MethodServiceApp), appInputs(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := verify(t, f, conn, secret, allCaps)
+	if err != nil || !strings.Contains(strings.Join(r.warnings, "\n"), "holds the Super Administrator role") {
+		t.Errorf("Verify() = %v, warnings %q", err, r.warnings)
+	}
+}

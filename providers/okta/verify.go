@@ -305,15 +305,19 @@ func (s *session) principal() string {
 	return "the token's owner " + cmpOr(s.owner.Profile.Login, s.owner.ID)
 }
 
-// warnSuperAdmin says when an SSWS token carries a Super Administrator's
-// privileges: far more than the platform needs.
+// warnSuperAdmin says when the credential carries a Super
+// Administrator's privileges: far more than the platform needs. An SSWS
+// token has its creator's; a service app has the role when "Public
+// client app admins" assigned it.
 func (s *session) warnSuperAdmin(roles []roleAssignment) {
-	if s.serviceApp() || s.warn == nil {
+	if s.warn == nil || !slices.ContainsFunc(roles, func(r roleAssignment) bool { return r.Type == "SUPER_ADMIN" }) {
 		return
 	}
-	if slices.ContainsFunc(roles, func(r roleAssignment) bool { return r.Type == "SUPER_ADMIN" }) {
-		s.warn("the API token acts as " + cmpOr(s.owner.Profile.Login, s.owner.ID) + ", a Super Administrator: it can do anything in the org. Create it as a dedicated admin with only the Read-Only Administrator role and the custom remediation role")
+	if s.serviceApp() {
+		s.warn(s.principal() + " holds the Super Administrator role: it can do anything in the org. Give it Read-Only Administrator and the custom remediation roles instead")
+		return
 	}
+	s.warn("the API token acts as " + cmpOr(s.owner.Profile.Login, s.owner.ID) + ", a Super Administrator: it can do anything in the org. Create it as a dedicated admin with only the Read-Only Administrator role and the custom remediation role")
 }
 
 // observe judges one identifier: a read area from its probe, a
