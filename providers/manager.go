@@ -231,7 +231,7 @@ func (m *Manager) setup(ctx context.Context, plan Plan, io flows.Interaction, r 
 		io = m.Interact(ctx, plan.Provider.ID(), io)
 	}
 	err = safely(func() (err error) {
-		conn, secret, err = plan.Provider.Connect(ctx, plan.Method, plan.Inputs, io)
+		conn, secret, err = plan.Provider.Connect(WithCapabilities(ctx, plan.Capabilities), plan.Method, plan.Inputs, io)
 		return err
 	})
 	if err != nil {

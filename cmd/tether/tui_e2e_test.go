@@ -329,6 +329,7 @@ func TestTUINoColor(t *testing.T) {
 			t.Errorf("NO_COLOR screen has colour %q:\n%q", sgr, raw)
 		}
 	}
+	tm.selectProvider("Auth0")
 	tm.burst("Enter", "Enter", "Enter", "Enter")
 	tm.waitFor("step 4 of 5", "Custom domain (optional)", "› e.g. login.acme.com")
 	tm.keys("C-c")

@@ -15,6 +15,8 @@ import (
 	"github.com/tetherdev/tether/providers/duo/duotest"
 	"github.com/tetherdev/tether/providers/google"
 	"github.com/tetherdev/tether/providers/google/googletest"
+	"github.com/tetherdev/tether/providers/okta"
+	"github.com/tetherdev/tether/providers/okta/oktatest"
 	"github.com/tetherdev/tether/providers/sandbox"
 )
 
@@ -33,6 +35,7 @@ var Entries = []Entry{
 	{auth0.ID, factory(auth0.New), auth0test.NewEmulator},
 	{duo.ID, factory(duo.New), duotest.NewEmulator},
 	{google.ID, factory(google.New), googletest.NewEmulator},
+	{okta.ID, factory(okta.New), oktatest.NewEmulator},
 }
 
 // factory adapts a provider package's constructor to Entry.New.
