@@ -33,7 +33,14 @@ func (c Client) BrowserSignIn(ctx context.Context, in Interaction) (*oauth2.Toke
 		return nil, err
 	}
 	lb, err := listenLoopback(c.Loopback)
-	if err != nil {
+	var busy *PortBusyError
+	switch {
+	case errors.As(err, &busy) && in.Browser == nil && in.Paste != nil:
+		// No browser here to be redirected to this machine's port: the
+		// redirect is pasted back, and the port need not be ours.
+		in.Events.Emit(Progress{Message: fmt.Sprintf("port %d is in use on this machine; the sign-in goes on with the address your browser lands on, pasted here", busy.Port)})
+		lb = pasteOnlyLoopback(c.Loopback)
+	case err != nil:
 		return nil, err
 	}
 	defer lb.close()

@@ -318,6 +318,35 @@ func TestBrowserSignInFixedPort(t *testing.T) {
 	}
 }
 
+// TestBrowserSignInBusyFixedPortPasted: with no browser on this machine
+// (an SSH session), a fixed port another sign-in holds does not stop the
+// sign-in: the redirect to that port comes back pasted.
+func TestBrowserSignInBusyFixedPortPasted(t *testing.T) {
+	srv, clk := startServer(t, oauthtest.Options{})
+	busy, ln := freePort(t)
+	defer ln.Close()
+	c := clientOf(srv, clk)
+	c.Loopback = Loopback{Port: busy, Path: "callback"}
+	paste := make(chan string, 1)
+	rec := &recorder{}
+	rec.on = func(e Event) {
+		if aw, ok := e.(AwaitingRedirect); ok {
+			go func() { paste <- consent(t, aw.URL, "approve") }()
+		}
+	}
+	tok, err := c.BrowserSignIn(bounded(t), Interaction{Events: rec.Events(), Paste: paste})
+	if err != nil || tok == nil {
+		t.Fatalf("BrowserSignIn() on a busy port, pasted = %v", err)
+	}
+	aw := rec.find("AwaitingRedirect")[0].(AwaitingRedirect)
+	if want := "http://127.0.0.1:" + strconv.Itoa(busy) + "/callback"; aw.RedirectURI != want || !aw.Paste {
+		t.Errorf("AwaitingRedirect = %+v, want %s and a paste", aw, want)
+	}
+	if p := rec.find("Progress"); len(p) == 0 || !strings.Contains(p[0].(Progress).Message, "in use") {
+		t.Errorf("the sign-in does not say the port is in use: %v", rec.kinds())
+	}
+}
+
 // TestBrowserSignInUnregisteredRedirect: the server shows an error page
 // and never redirects; the flow times out.
 func TestBrowserSignInUnregisteredRedirect(t *testing.T) {

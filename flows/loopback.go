@@ -111,7 +111,7 @@ func listenLoopback(cfg Loopback) (*loopbackServer, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)))
 	if err != nil {
 		if cfg.Port != 0 {
-			return nil, fmt.Errorf("cannot receive the sign-in on port %d, which the provider expects: %w (close what uses it and try again)", cfg.Port, err)
+			return nil, &PortBusyError{Port: cfg.Port, Err: err}
 		}
 		return nil, fmt.Errorf("cannot listen on the loopback address for the sign-in: %w", err)
 	}
@@ -135,6 +135,36 @@ func listenLoopback(cfg Loopback) (*loopbackServer, error) {
 		go func() { defer s.wg.Done(); _ = s.srv.Serve(l) }()
 	}
 	return s, nil
+}
+
+// PortBusyError means that the fixed loopback port a provider's app
+// registration names cannot be listened on here.
+type PortBusyError struct {
+	Port int
+	Err  error
+}
+
+func (e *PortBusyError) Error() string {
+	return fmt.Sprintf("cannot receive the sign-in on port %d, which the provider expects: %v (close what uses it and try again)", e.Port, e.Err)
+}
+
+func (e *PortBusyError) Unwrap() error { return e.Err }
+
+// pasteOnlyLoopback is a loopback "server" that listens nowhere: the
+// redirect to cfg's fixed port can only come back pasted. It serves a
+// sign-in whose browser is on another machine (an SSH session's client),
+// where this machine's port is of no use and another session may hold it.
+func pasteOnlyLoopback(cfg Loopback) *loopbackServer {
+	host, path := cfg.Host, cfg.Path
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	port := strconv.Itoa(cfg.Port)
+	return &loopbackServer{redirectURI: "http://" + net.JoinHostPort(host, port) + path, port: port, path: path,
+		calls: make(chan callback), done: make(chan struct{}), srv: &http.Server{}}
 }
 
 // close stops the server after the requests under way have their page.
