@@ -80,6 +80,10 @@ func (c Client) DeviceSignIn(ctx context.Context, in Interaction) (*oauth2.Token
 	switch {
 	case da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "":
 		return nil, fmt.Errorf("the device authorization response from %s lacks device_code, user_code or verification_uri", hostOf(ep))
+	case Printable(da.UserCode) != da.UserCode || len(da.UserCode) > 64:
+		// It is shown to the admin to type: printable text of a few
+		// characters, never something that drives the terminal.
+		return nil, fmt.Errorf("the device authorization response from %s has a user_code that is not a short printable code", hostOf(ep))
 	case CheckURL(da.VerificationURI) != nil:
 		return nil, fmt.Errorf("the verification page %q is not an https URL", da.VerificationURI)
 	}

@@ -50,7 +50,7 @@ func (e *AuthorizationError) Unwrap() error { return e.Err }
 // authorizationError explains an error code of RFC 6749 §4.1.2.1 or RFC
 // 8628 §3.5.
 func authorizationError(code, desc, uri string) *AuthorizationError {
-	e := &AuthorizationError{Code: code, Description: desc, URI: uri}
+	e := &AuthorizationError{Code: serverText(code), Description: serverText(desc), URI: serverText(uri)}
 	switch code {
 	case "access_denied", "authorization_declined":
 		// authorization_declined is Microsoft's word in the device flow.

@@ -51,13 +51,13 @@ func (e *TokenError) Error() string {
 // newTokenError builds the TokenError of a refusal, redacting what the
 // server said with red before anything of it is kept.
 func newTokenError(endpoint string, resp *http.Response, body []byte, code, desc string, red *redactor) *TokenError {
-	te := &TokenError{Endpoint: endpoint, Code: red.redact(code), Description: red.redact(desc)}
+	te := &TokenError{Endpoint: endpoint, Code: serverText(red.redact(code)), Description: serverText(red.redact(desc))}
 	if resp != nil {
 		te.Status = resp.StatusCode
 		te.Header = resp.Header
 	}
 	if te.Code == "" && te.Description == "" {
-		te.Description = red.snippet(body)
+		te.Description = serverText(red.snippet(body))
 	}
 	return te
 }

@@ -396,6 +396,9 @@ func (c *collector) Check(ch Check) { c.add(ch, false) }
 // add records and passes on ch; after close only what the Manager itself
 // adds (force) is heard.
 func (c *collector) add(ch Check, force bool) {
+	// Evidence and fixes quote what the provider answered, and names a
+	// tenant's users chose: none of it may drive the admin's terminal.
+	ch.Evidence, ch.Fix, ch.FixURL = flows.Printable(ch.Evidence), flows.Printable(ch.Fix), flows.Printable(ch.FixURL)
 	c.mu.Lock()
 	if c.closed && !force {
 		c.mu.Unlock()
@@ -415,6 +418,7 @@ func (c *collector) close() {
 }
 
 func (c *collector) Warn(w string) {
+	w = flows.Printable(w)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

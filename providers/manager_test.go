@@ -17,6 +17,7 @@ type fakeProvider struct {
 	connectErr error
 	verifyErr  error
 	missing    string
+	evidence   string // reported on every check, and warned
 	connects   int
 }
 
@@ -57,7 +58,10 @@ func (f *fakeProvider) Verify(_ context.Context, conn Connection, cred Credentia
 		if n.Permission.Name == f.missing {
 			st = Missing
 		}
-		r.Check(Check{Capability: n.Capability, Permission: n.Permission.Name, Status: st})
+		r.Check(Check{Capability: n.Capability, Permission: n.Permission.Name, Status: st, Evidence: f.evidence})
+	}
+	if f.evidence != "" {
+		r.Warn("warned: " + f.evidence)
 	}
 	return nil
 }
@@ -326,5 +330,33 @@ func TestProviderPanicIsAnError(t *testing.T) {
 	res := m.Verify(context.Background(), conns[0], nopReporter{})
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "internal error: boom") || res.Verdict() != VerdictNone {
 		t.Errorf("Verify with a panicking provider = %v, %s", res.Err, res.Verdict())
+	}
+}
+
+// TestProviderTextCannotDriveTheTerminal: what a provider reports (its
+// evidence quotes the tenant's answers) reaches the reporter and the
+// result without control characters.
+func TestProviderTextCannotDriveTheTerminal(t *testing.T) {
+	p := &fakeProvider{evidence: "user \x1b]52;c;ZXZpbA==\x07 named \x1b[2J"}
+	m, _ := newManager(t, p)
+	plan, err := m.Plan(request("acme.us.auth0.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Setup(context.Background(), plan, flows.Interaction{}, nopReporter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := res.Verification.Warnings
+	for _, c := range res.Verification.Checks {
+		texts = append(texts, c.Evidence)
+	}
+	if len(texts) < 2 {
+		t.Fatalf("nothing reported: %+v", res.Verification)
+	}
+	for _, s := range texts {
+		if strings.ContainsAny(s, "\x1b\x07") {
+			t.Errorf("reported text keeps control characters: %q", s)
+		}
 	}
 }

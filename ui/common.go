@@ -51,8 +51,10 @@ func (d Deps) now() time.Time {
 	return time.Now()
 }
 
-// safe is msg as this session's user may see it.
+// safe is msg as this session's user may see it: printable, and
+// scrubbed.
 func (d Deps) safe(msg string) string {
+	msg = flows.Printable(msg) // it may quote a server
 	if d.Scrub != nil {
 		return d.Scrub(msg)
 	}

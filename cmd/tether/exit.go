@@ -131,7 +131,8 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintln(w, "tether: interrupted")
 		return
 	}
-	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	// An error may quote a server: it is printed, never obeyed.
+	lines := strings.Split(strings.TrimSpace(flows.Printable(err.Error())), "\n")
 	for _, l := range lines {
 		fmt.Fprintln(w, "tether: "+l)
 	}
