@@ -25,7 +25,7 @@ const (
 func Demo(required, roles []string, now time.Time, certs ...*x509.Certificate) Tenant {
 	var assigned []Assignment
 	for _, r := range roles {
-		assigned = append(assigned, Assignment{ID: newID(), Role: r, Created: now.Add(-time.Hour)})
+		assigned = append(assigned, Assignment{ID: newID(), Role: r, Created: now.Add(-24 * time.Hour)})
 	}
 	return Tenant{ID: DemoTenantID, Domains: []string{DemoDomain}, Apps: []App{{
 		AppID: DemoClientID, ObjectID: DemoObjectID, SPID: DemoSPID, DisplayName: DemoAppName,
