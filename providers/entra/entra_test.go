@@ -104,8 +104,12 @@ type reporter struct {
 	warnings []string
 }
 
-func (r *reporter) Check(c providers.Check) { r.mu.Lock(); r.checks = append(r.checks, c); r.mu.Unlock() }
-func (r *reporter) Warn(w string)           { r.mu.Lock(); r.warnings = append(r.warnings, w); r.mu.Unlock() }
+func (r *reporter) Check(c providers.Check) {
+	r.mu.Lock()
+	r.checks = append(r.checks, c)
+	r.mu.Unlock()
+}
+func (r *reporter) Warn(w string) { r.mu.Lock(); r.warnings = append(r.warnings, w); r.mu.Unlock() }
 
 func (r *reporter) status(perm string) providers.Check {
 	for _, c := range r.checks {
@@ -285,9 +289,9 @@ type memStore struct {
 	items map[flows.Key]flows.Secret
 }
 
-func (m *memStore) Kind() flows.StoreKind         { return flows.StoreKeyring }
-func (m *memStore) Probe(context.Context) error   { return nil }
-func (m *memStore) Location(k flows.Key) string   { return "memory " + k.String() }
+func (m *memStore) Kind() flows.StoreKind       { return flows.StoreKeyring }
+func (m *memStore) Probe(context.Context) error { return nil }
+func (m *memStore) Location(k flows.Key) string { return "memory " + k.String() }
 func (m *memStore) Delete(_ context.Context, k flows.Key) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
