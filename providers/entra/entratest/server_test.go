@@ -151,8 +151,16 @@ func TestTokenEndpoint(t *testing.T) {
 		{"MSAL's OIDC scopes beside .default", secretForm("https://graph.microsoft.com/.default openid offline_access profile"), nil, 200, ""},
 		{"Graph's app id as the resource", secretForm(entratest.GraphAppID + "/.default"), nil, 200, ""},
 		{"secret by Basic", url.Values{"grant_type": {"client_credentials"}, "scope": {"https://graph.microsoft.com/.default"}}, []string{entratest.DemoClientID, entratest.DemoClientSecret}, 200, ""},
-		{"wrong secret", func() url.Values { f := secretForm("https://graph.microsoft.com/.default"); f.Set("client_secret", "nope"); return f }(), nil, 401, "AADSTS7000215"},
-		{"no credential", func() url.Values { f := secretForm("https://graph.microsoft.com/.default"); f.Del("client_secret"); return f }(), nil, 401, "AADSTS7000218"},
+		{"wrong secret", func() url.Values {
+			f := secretForm("https://graph.microsoft.com/.default")
+			f.Set("client_secret", "nope")
+			return f
+		}(), nil, 401, "AADSTS7000215"},
+		{"no credential", func() url.Values {
+			f := secretForm("https://graph.microsoft.com/.default")
+			f.Del("client_secret")
+			return f
+		}(), nil, 401, "AADSTS7000218"},
 		{"no scope", secretForm(""), nil, 400, "AADSTS900144"},
 		{"a delegated scope", secretForm("https://graph.microsoft.com/User.Read"), nil, 400, "AADSTS1002012"},
 		{"two resources", secretForm("https://graph.microsoft.com/.default https://management.azure.com/.default"), nil, 400, "AADSTS1002012"},
@@ -167,7 +175,9 @@ func TestTokenEndpoint(t *testing.T) {
 		{"certificate by SHA-1 x5t", assertionForm(assertion(t, sha1x5t)), nil, 200, ""},
 		{"unregistered certificate", assertionForm(assertion(t, func(h map[jose.HeaderKey]any, _ *jwt.Claims) { h["x5t#S256"] = "AAAA" })), nil, 401, "AADSTS700027"},
 		{"no thumbprint", assertionForm(assertion(t, func(h map[jose.HeaderKey]any, _ *jwt.Claims) { delete(h, "x5t#S256") })), nil, 401, "AADSTS700027"},
-		{"wrong audience", assertionForm(assertion(t, func(_ map[jose.HeaderKey]any, c *jwt.Claims) { c.Audience = jwt.Audience{"https://login.microsoftonline.com/"} })), nil, 401, "AADSTS700021"},
+		{"wrong audience", assertionForm(assertion(t, func(_ map[jose.HeaderKey]any, c *jwt.Claims) {
+			c.Audience = jwt.Audience{"https://login.microsoftonline.com/"}
+		})), nil, 401, "AADSTS700021"},
 		{"wrong issuer", assertionForm(assertion(t, func(_ map[jose.HeaderKey]any, c *jwt.Claims) { c.Issuer = "someone" })), nil, 401, "AADSTS700023"},
 		{"expired assertion", assertionForm(assertion(t, func(_ map[jose.HeaderKey]any, c *jwt.Claims) {
 			c.Expiry = jwt.NewNumericDate(time.Now().Add(-time.Hour))
