@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,19 +29,34 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 		return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: err.Error()}
 	}
 	clientID := strings.ToLower(strings.TrimSpace(in.Get(InputClientID)))
+	values := map[string]string{}
+	var made *created
+	switch m.ID {
+	case MethodCreate:
+		days := defaultSecretDays
+		if d := in.Get(InputSecretDays); d != "" {
+			if err := validSecretDays(d); err != nil {
+				return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: err.Error()}
+			}
+			days, _ = strconv.Atoi(strings.TrimSpace(d))
+		}
+		c, err := p.create(ctx, cloud, tenant, days, io)
+		if err != nil {
+			return providers.Connection{}, flows.Secret{}, err
+		}
+		made, clientID = &c, c.clientID
+		values[InputClientSecret] = c.secret
+	case MethodCertificate:
+		values[InputCertificate] = strings.TrimSpace(in.Get(InputCertificate)) + "\n"
+	default:
+		values[InputClientSecret] = strings.TrimSpace(in.Get(InputClientSecret))
+	}
 	if err := validClientID(clientID); err != nil {
 		return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: err.Error()}
 	}
 	settings := map[string]string{InputTenant: tenant, InputClientID: clientID}
 	if in.Get(InputCloud) != "" {
 		settings[InputCloud] = cloud.ID
-	}
-	values := map[string]string{}
-	switch m.ID {
-	case MethodCertificate:
-		values[InputCertificate] = strings.TrimSpace(in.Get(InputCertificate)) + "\n"
-	default:
-		values[InputClientSecret] = strings.TrimSpace(in.Get(InputClientSecret))
 	}
 	secret := flows.NewSecret(values)
 	l := links{cloud: cloud, tenant: tenant, client: clientID}
@@ -67,6 +83,8 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 	events.Emit(flows.Progress{Message: fmt.Sprintf("signed in to tenant %s as application %s; the token carries %d application permissions", claims.TenantID, clientID, len(claims.Roles))})
 
 	switch m.ID {
+	case MethodCreate:
+		conn.SecretExpiresAt = &made.end
 	case MethodCertificate:
 		kp, err := parseKeyPair(secret.Get(InputCertificate))
 		if err == nil {

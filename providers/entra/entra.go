@@ -31,6 +31,7 @@ const (
 	InputClientSecret = "client_secret"
 	InputCertificate  = "certificate"
 	InputCloud        = "cloud"
+	InputSecretDays   = "secret_days"
 )
 
 // Method ids.
@@ -38,6 +39,7 @@ const (
 	MethodClientSecret = "client-secret"
 	MethodCertificate  = "certificate"
 	MethodAdminConsent = "admin-consent"
+	MethodCreate       = "create"
 )
 
 // consentLag is how long tether waits, round after round, for roles
@@ -141,6 +143,16 @@ func (p *Provider) Methods() []providers.Method {
 			}, cloudInput},
 			ConsentLag: consentLag,
 		},
+		{
+			ID: MethodCreate, Name: "Create it for me", Kind: providers.KindDeviceFlow,
+			Summary: "an administrator signs in once; tether creates the app registration, grants its permissions and adds a secret",
+			Inputs: []providers.Input{tenantInput, {
+				Key: InputSecretDays, Label: "Secret lifetime (days)", Optional: true,
+				Help: "how long the client secret tether adds is valid; 180 unless given", Placeholder: "180",
+				Validate: validSecretDays,
+			}, cloudInput},
+			ConsentLag: consentLag,
+		},
 	}
 }
 
@@ -212,6 +224,13 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 		appID = strings.ToLower(id)
 	}
 	perms := strings.Join(p.cat.Scopes(nil), ", ")
+	if m.ID == MethodCreate {
+		return []providers.Step{{
+			Title:  "Sign in as a Global Administrator or Privileged Role Administrator",
+			Detail: "tether shows a code to enter at microsoft.com/devicelogin, then creates the app registration \"" + createdName + "\" with " + perms + ", grants them, and adds a client secret. The sign-in is used for this only.",
+			URL:    cloud.appBlade("", ""),
+		}}
+	}
 	if m.ID == MethodAdminConsent {
 		tenant := "organizations"
 		if t, err := CanonicalTenant(in.Get(InputTenant)); err == nil {

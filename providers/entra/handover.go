@@ -50,7 +50,7 @@ func (p *Provider) Export(conn providers.Connection, secret flows.Secret) ([]pro
 		{Key: InputCloud, Label: "Cloud", Value: cloud.ID, Env: "CLOUD"},
 	}
 	switch conn.Method {
-	case MethodClientSecret, MethodAdminConsent:
+	case MethodClientSecret, MethodAdminConsent, MethodCreate:
 		s := secret.Get(InputClientSecret)
 		if s == "" {
 			return nil, errors.New("the stored credential has no client secret; run tether setup entra again")

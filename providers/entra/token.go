@@ -30,7 +30,7 @@ func (p *Provider) credentials(cloud Cloud, tenant, method string, settings map[
 		HTTPClient: p.env.HTTP,
 	}
 	switch method {
-	case MethodClientSecret, MethodAdminConsent:
+	case MethodClientSecret, MethodAdminConsent, MethodCreate:
 		c.ClientSecret = strings.TrimSpace(secret.Get(InputClientSecret))
 		if c.ClientSecret == "" {
 			return c, errors.New("the stored credential has no client secret; run tether setup entra again")

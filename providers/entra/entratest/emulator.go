@@ -30,9 +30,10 @@ type Emulator struct {
 }
 
 var (
-	_ sandbox.Emulator = (*Emulator)(nil)
-	_ sandbox.Stateful = (*Emulator)(nil)
-	_ sandbox.Exampler = (*Emulator)(nil)
+	_ sandbox.Emulator       = (*Emulator)(nil)
+	_ sandbox.Stateful       = (*Emulator)(nil)
+	_ sandbox.Exampler       = (*Emulator)(nil)
+	_ sandbox.DeviceApprover = (*Emulator)(nil)
 )
 
 // NewEmulator makes the sandbox's Entra emulator: the demo tenant, its

@@ -17,7 +17,8 @@ import (
 type graphCaller struct {
 	tenant string
 	appID  string
-	roles  []string
+	roles  []string // an app-only token's application permissions
+	scp    []string // a delegated token's scopes
 }
 
 // authorize checks a Graph request's bearer token as Graph does: one
@@ -43,11 +44,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (graphCaller,
 		graphError(w, now, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 		return graphCaller{}, false
 	}
-	return graphCaller{tenant: c.TenantID, appID: c.AppID, roles: c.Roles}, true
+	return graphCaller{tenant: c.TenantID, appID: c.AppID, roles: c.Roles, scp: strings.Fields(c.Scp)}, true
 }
 
 func (c graphCaller) has(roles ...string) bool {
-	return slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(c.roles, r) })
+	return slices.ContainsFunc(roles, func(r string) bool { return slices.Contains(c.roles, r) || slices.Contains(c.scp, r) })
 }
 
 // graph serves the Microsoft Graph v1.0 endpoints tether calls.
@@ -60,6 +61,7 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/v1.0/applications" && r.Method == http.MethodGet:
 		s.listApplications(w, r, caller)
+	case s.graphWrite(w, r, caller):
 	default:
 		graphError(w, now, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+strings.TrimPrefix(r.URL.Path, "/v1.0/")+"'.")
 	}
@@ -80,9 +82,12 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request, caller
 		return
 	}
 	q := r.URL.Query()
-	filter := ""
+	filter, tag := "", ""
 	if f := q.Get("$filter"); f != "" {
 		m := appIDFilter.FindStringSubmatch(f)
+		if tm := tagFilter.FindStringSubmatch(f); tm != nil {
+			m, tag = []string{"", ""}, tm[1]
+		}
 		if m == nil {
 			graphError(w, now, http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'appId' of resource 'Application'.")
 			return
@@ -103,7 +108,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request, caller
 	var out []map[string]any
 	if t := s.tenantByID(caller.tenant); t != nil {
 		for _, a := range t.Apps {
-			if filter != "" && strings.ToLower(a.AppID) != filter {
+			if (filter != "" && strings.ToLower(a.AppID) != filter) || (tag != "" && !slices.Contains(a.Tags, tag)) {
 				continue
 			}
 			full := applicationJSON(a)

@@ -130,14 +130,18 @@ type Options struct {
 	// SigningKey signs the tokens; nil means a key made once per
 	// process.
 	SigningKey crypto.Signer
+	// BlockDeviceCode is a Conditional Access policy that blocks the
+	// device code flow: the token request answers AADSTS53003.
+	BlockDeviceCode bool
 }
 
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
-	opts   Options
-	tokens *oauthtest.TokenSigner
-	replay oauthtest.ReplayCache
-	mux    *http.ServeMux
+	opts    Options
+	tokens  *oauthtest.TokenSigner
+	replay  oauthtest.ReplayCache
+	devices oauthtest.DeviceCodes
+	mux     *http.ServeMux
 
 	mu       sync.Mutex
 	tenants  []Tenant
@@ -182,6 +186,7 @@ func New(opts Options) *Server {
 		m.HandleFunc("GET "+c.Login+"/{tenant}/discovery/v2.0/keys", s.keys)
 		m.HandleFunc("POST "+c.Login+"/{tenant}/oauth2/v2.0/token", s.token)
 		m.HandleFunc(c.Login+"/{tenant}/oauth2/v2.0/token", methodNotAllowed)
+		m.HandleFunc("POST "+c.Login+"/{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
 		m.HandleFunc("GET "+c.Login+"/{tenant}/v2.0/adminconsent", s.adminConsent)
 		m.HandleFunc("GET "+c.Login+"/{tenant}/adminconsent", s.adminConsent)
 		m.HandleFunc("POST "+c.Login+"/adminconsent/decide", s.adminConsentDecide)
@@ -387,4 +392,14 @@ func graphError(w http.ResponseWriter, now time.Time, status int, code, msg stri
 		"code": code, "message": msg,
 		"innerError": map[string]string{"date": now.UTC().Format("2006-01-02T15:04:05"), "request-id": id, "client-request-id": id},
 	}})
+}
+
+// Apps returns a copy of the app registrations of tenant tenantID.
+func (s *Server) Apps(tenantID string) []App {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tenantByID(tenantID); t != nil {
+		return cloneTenants([]Tenant{*t})[0].Apps
+	}
+	return nil
 }

@@ -88,6 +88,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	switch gt := p.Get("grant_type"); gt {
 	case "client_credentials":
 		s.clientCredentials(w, r, tenant, p, now)
+	case "device_code", oauthtest.DeviceGrantType:
+		s.deviceToken(w, tenant, p.Get("client_id"), p.Get("device_code"), now)
 	case "":
 		aadError(w, now, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
 	default:
@@ -144,6 +146,10 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, t Ten
 	app := t.app(clientID)
 	if app == nil {
 		aadError(w, now, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+clientID+"' was not found in the directory '"+t.ID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+		return
+	}
+	if app.SPID == "" {
+		aadError(w, now, http.StatusBadRequest, "invalid_client", 7000229, "The client application "+app.AppID+" is missing service principal in the tenant "+t.ID+".")
 		return
 	}
 	acr := "1"
@@ -270,6 +276,8 @@ type accessClaims struct {
 	TenantID    string   `json:"tid"`
 	Version     string   `json:"ver"`
 	WIDs        []string `json:"wids,omitempty"`
+	Scp         string   `json:"scp,omitempty"` // delegated tokens only
+	UPN         string   `json:"upn,omitempty"`
 }
 
 func (s *Server) mint(t Tenant, app App, cloud Cloud, roles []string, acr string, now time.Time) (string, error) {
