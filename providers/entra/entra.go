@@ -83,6 +83,9 @@ func (p *Provider) ID() string { return ID }
 // credential is sent to.
 func (p *Provider) Describe(conn providers.Connection) providers.Description {
 	d := providers.Description{Tenant: conn.Tenant, Principal: "application " + conn.Settings[InputClientID]}
+	if conn.Settings[InputClientID] == "" {
+		d.Principal = "the app registration tether creates"
+	}
 	if c, err := CloudByID(conn.Settings[InputCloud]); err == nil {
 		d.APIHost = c.Login + ", " + c.Graph
 	}

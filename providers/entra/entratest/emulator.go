@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -140,16 +141,92 @@ func (e *Emulator) apply() error {
 	return e.SetRoles(DemoTenantID, DemoClientID, roles)
 }
 
+// emulatorState is what the sandbox keeps of the demo tenant: the demo
+// app's role assignments, and the apps create made there, their secrets
+// by digest and hint only.
 type emulatorState struct {
-	Version int      `json:"version"`
-	Granted []string `json:"granted"`
+	Version int        `json:"version"`
+	Granted []string   `json:"granted"`
+	Apps    []appState `json:"apps,omitempty"`
+}
+
+type appState struct {
+	AppID       string        `json:"app_id"`
+	ObjectID    string        `json:"object_id"`
+	SPID        string        `json:"sp_id,omitempty"`
+	DisplayName string        `json:"display_name"`
+	Tags        []string      `json:"tags,omitempty"`
+	Required    []Access      `json:"required"`
+	Assigned    []string      `json:"assigned"`
+	Secrets     []secretState `json:"secrets"`
+}
+
+type secretState struct {
+	KeyID       string    `json:"key_id"`
+	DisplayName string    `json:"display_name"`
+	Hint        string    `json:"hint"`
+	SHA256      string    `json:"sha256"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
 }
 
 func (e *Emulator) State() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.syncLocked()
-	return json.MarshalIndent(emulatorState{Version: 1, Granted: slices.Sorted(slices.Values(e.granted))}, "", "  ")
+	st := emulatorState{Version: 2, Granted: slices.Sorted(slices.Values(e.granted))}
+	for _, a := range e.Apps(DemoTenantID) {
+		if a.AppID == DemoClientID {
+			continue
+		}
+		as := appState{AppID: a.AppID, ObjectID: a.ObjectID, SPID: a.SPID, DisplayName: a.DisplayName, Tags: a.Tags, Required: a.Required, Assigned: []string{}, Secrets: []secretState{}}
+		for _, x := range a.Assigned {
+			as.Assigned = append(as.Assigned, x.Role)
+		}
+		for _, sc := range a.Secrets {
+			as.Secrets = append(as.Secrets, secretState{KeyID: sc.KeyID, DisplayName: sc.DisplayName, Hint: sc.Hint(), SHA256: sc.Digest(), Start: sc.Start, End: sc.End})
+		}
+		st.Apps = append(st.Apps, as)
+	}
+	return json.MarshalIndent(st, "", "  ")
+}
+
+var (
+	guidPattern   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	digestPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	tagPattern    = regexp.MustCompile(`^[A-Za-z0-9:._-]{1,256}$`)
+)
+
+// app turns a saved app into one, validating it as input.
+func (as appState) app(now time.Time) (App, error) {
+	if !guidPattern.MatchString(as.AppID) || !guidPattern.MatchString(as.ObjectID) || (as.SPID != "" && !guidPattern.MatchString(as.SPID)) || as.AppID == DemoClientID {
+		return App{}, fmt.Errorf("app %q: its ids are not GUIDs", as.AppID)
+	}
+	if as.DisplayName == "" || len(as.DisplayName) > 256 || len(as.Tags) > 20 || len(as.Assigned) > 200 || len(as.Required) > 400 || len(as.Secrets) > 50 {
+		return App{}, fmt.Errorf("app %s: not an app registration", as.AppID)
+	}
+	for _, tg := range as.Tags {
+		if !tagPattern.MatchString(tg) {
+			return App{}, fmt.Errorf("app %s: %q is not a tag", as.AppID, tg)
+		}
+	}
+	if msg := checkAccess(as.Required); msg != "" {
+		return App{}, fmt.Errorf("app %s: %s", as.AppID, msg)
+	}
+	a := App{AppID: as.AppID, ObjectID: as.ObjectID, SPID: as.SPID, DisplayName: as.DisplayName, Tags: as.Tags, Required: as.Required, RedirectURIs: []string{}}
+	for _, r := range as.Assigned {
+		if _, ok := RoleByValue(r); !ok || as.SPID == "" {
+			return App{}, fmt.Errorf("app %s: %q is not an app role it can hold", as.AppID, r)
+		}
+		a.Assigned = append(a.Assigned, Assignment{ID: newID(), Role: r, Created: now.Add(-24 * time.Hour)})
+	}
+	for _, sc := range as.Secrets {
+		if !guidPattern.MatchString(sc.KeyID) || !digestPattern.MatchString(sc.SHA256) || len(sc.Hint) > 3 || !sc.End.After(sc.Start) {
+			return App{}, fmt.Errorf("app %s: secret %q is not a password credential", as.AppID, sc.KeyID)
+		}
+		a.Secrets = append(a.Secrets, Secret{KeyID: sc.KeyID, DisplayName: sc.DisplayName, SHA256: sc.SHA256, HintText: sc.Hint, Start: sc.Start, End: sc.End})
+	}
+	return a, nil
 }
 
 // Restore takes a saved state, refusing anything that is not one.
@@ -166,16 +243,27 @@ func (e *Emulator) Restore(data []byte) error {
 	if dec.More() {
 		return fmt.Errorf("not an Entra demo tenant state: data after the JSON")
 	}
-	if st.Version != 1 {
-		return fmt.Errorf("Entra demo tenant state version %d: this tether reads version 1", st.Version)
+	if st.Version != 1 && st.Version != 2 {
+		return fmt.Errorf("Entra demo tenant state version %d: this tether reads versions 1 and 2", st.Version)
 	}
 	for _, s := range st.Granted {
 		if _, ok := RoleByValue(s); !ok {
 			return fmt.Errorf("Entra demo tenant state: %q is not an app role of Microsoft Graph", s)
 		}
 	}
+	var apps []App
+	for _, as := range st.Apps {
+		a, err := as.app(time.Now())
+		if err != nil {
+			return fmt.Errorf("Entra demo tenant state: %w", err)
+		}
+		apps = append(apps, a)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.PutApps(DemoTenantID, apps); err != nil {
+		return err
+	}
 	e.granted = slices.Compact(slices.Sorted(slices.Values(st.Granted)))
 	return e.apply()
 }

@@ -23,7 +23,9 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
@@ -90,20 +92,35 @@ type App struct {
 	Tags []string
 }
 
-// Secret is one password credential.
+// Secret is one password credential: its value, or (restored from a
+// saved state, which keeps no secret) its SHA-256 and hint.
 type Secret struct {
 	KeyID       string
 	DisplayName string
 	Value       string
+	SHA256      string // hex; set when Value is not kept
+	HintText    string
 	Start, End  time.Time
 }
 
 // Hint is what Graph shows of a secret: its first three characters.
 func (s Secret) Hint() string {
-	if len(s.Value) < 3 {
+	switch {
+	case s.Value == "":
+		return s.HintText
+	case len(s.Value) < 3:
 		return s.Value
 	}
 	return s.Value[:3]
+}
+
+// Digest is the hex SHA-256 of the secret's value.
+func (s Secret) Digest() string {
+	if s.Value == "" {
+		return s.SHA256
+	}
+	sum := sha256.Sum256([]byte(s.Value))
+	return hex.EncodeToString(sum[:])
 }
 
 // Access is one requiredResourceAccess entry on Microsoft Graph.
@@ -322,7 +339,8 @@ func (s *Server) Roles(tenantID, appID string) []string {
 }
 
 // Withhold makes admin consent leave these roles out, as an admin who
-// grants less than the app asks for (the sandbox's --sandbox-deny).
+// grants less than the app asks for, and keeps them out of every app's
+// tokens (the sandbox's --sandbox-deny, for one run).
 func (s *Server) Withhold(roles []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -400,6 +418,25 @@ func (s *Server) Apps(tenantID string) []App {
 	defer s.mu.Unlock()
 	if t := s.tenantByID(tenantID); t != nil {
 		return cloneTenants([]Tenant{*t})[0].Apps
+	}
+	return nil
+}
+
+// PutApps adds apps to tenant tenantID, replacing those with the same
+// AppID (a restored state's apps).
+func (s *Server) PutApps(tenantID string, apps []App) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantByID(tenantID)
+	if t == nil {
+		return fmt.Errorf("entratest: no tenant %s", tenantID)
+	}
+	for _, a := range cloneTenants([]Tenant{{Apps: apps}})[0].Apps {
+		if i := slices.IndexFunc(t.Apps, func(x App) bool { return strings.EqualFold(x.AppID, a.AppID) }); i >= 0 {
+			t.Apps[i] = a
+		} else {
+			t.Apps = append(t.Apps, a)
+		}
 	}
 	return nil
 }

@@ -364,7 +364,7 @@ func TestRestoreRefusesBadState(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := emu.(sandbox.Stateful)
-	for _, bad := range []string{`{}`, `{"version":2,"granted":[]}`, `{"version":1,"granted":["Mail.Send.Everything"]}`, `{"version":1,"granted":[],"x":1}`, `{"version":1,"granted":[]} {}`, `nope`} {
+	for _, bad := range []string{`{}`, `{"version":3,"granted":[]}`, `{"version":2,"granted":[],"apps":[{"app_id":"nope","object_id":"x","display_name":"x","required":[],"assigned":[],"secrets":[]}]}`, `{"version":1,"granted":["Mail.Send.Everything"]}`, `{"version":1,"granted":[],"x":1}`, `{"version":1,"granted":[]} {}`, `nope`} {
 		if err := e.Restore([]byte(bad)); err == nil {
 			t.Errorf("Restore(%s) accepted", bad)
 		}

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"mime"
 	"net/http"
@@ -176,8 +177,11 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, t Ten
 		return
 	}
 	var roles []string
+	s.mu.Lock()
+	withheld := slices.Clone(s.withheld)
+	s.mu.Unlock()
 	for _, a := range app.Assigned {
-		if !now.Before(a.Created.Add(s.opts.ConsentLag)) {
+		if !now.Before(a.Created.Add(s.opts.ConsentLag)) && !slices.Contains(withheld, a.Role) {
 			roles = append(roles, a.Role)
 		}
 	}
@@ -195,8 +199,10 @@ func (s *Server) clientCredentials(w http.ResponseWriter, r *http.Request, t Ten
 
 // checkSecret finds the secret among the app's password credentials.
 func checkSecret(app *App, secret string, now time.Time) (int, string) {
+	sum := sha256.Sum256([]byte(secret))
+	digest := hex.EncodeToString(sum[:])
 	for _, sc := range app.Secrets {
-		if subtle.ConstantTimeCompare([]byte(sc.Value), []byte(secret)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(sc.Digest()), []byte(digest)) != 1 {
 			continue
 		}
 		if !now.Before(sc.End) {
