@@ -151,10 +151,11 @@ func TestBinarySandboxServer(t *testing.T) {
 	if err := json.NewDecoder(out).Decode(&doc); err != nil {
 		t.Fatalf("reading the sandbox's JSON: %v", err)
 	}
-	if len(doc.Emulators) == 0 || doc.Emulators[0].Provider != "auth0" {
+	i := slices.IndexFunc(doc.Emulators, func(e sandboxEndpoint) bool { return e.Provider == "auth0" })
+	if i < 0 {
 		t.Fatalf("emulators = %+v", doc.Emulators)
 	}
-	e := doc.Emulators[0]
+	e := doc.Emulators[i]
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM([]byte(doc.CA)) {
 		t.Fatal("the printed CA is not PEM")

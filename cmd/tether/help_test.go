@@ -77,7 +77,8 @@ func TestSetupHelpListsMethodsAndInputs(t *testing.T) {
 		}
 	}
 	r := tether(t, "", nil, "setup", "--help")
-	if !strings.Contains(r.stdout, "Providers: auth0 (tether setup PROVIDER --help lists its methods and inputs)") {
+	if !strings.Contains(r.stdout, "Providers: "+strings.Join((&app{}).implementedIDs(), ", ")+" (tether setup PROVIDER --help lists its methods and inputs)") ||
+		!strings.Contains(r.stdout, "Providers: auth0") {
 		t.Errorf("setup --help does not list the providers:\n%s", r.stdout)
 	}
 }
