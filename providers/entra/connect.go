@@ -68,6 +68,18 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 	}
 	events.Emit(flows.Progress{Message: "requesting a Microsoft Graph token from " + cloud.Login})
 	tok, err := p.mint(ctx, cloud, tenant, m.ID, settings, secret)
+	for i, wait := range propagation {
+		if m.ID != MethodCreate || !notPropagated(err) {
+			break
+		}
+		// A secret or service principal made a moment ago takes a while
+		// to reach the token endpoint (§1.9).
+		events.Emit(flows.Progress{Message: fmt.Sprintf("the new app is not known to the sign-in service yet; trying again in %s (%d of %d)", wait, i+1, len(propagation))})
+		if werr := p.env.Clock.Wait(ctx, wait); werr != nil {
+			break
+		}
+		tok, err = p.mint(ctx, cloud, tenant, m.ID, settings, secret)
+	}
 	if err != nil {
 		return providers.Connection{}, flows.Secret{}, signInError(l, err)
 	}
@@ -193,4 +205,22 @@ func (p *Provider) secretEnd(ctx context.Context, cloud Cloud, clientID, accessT
 		return time.Time{}, false // none, or two secrets share the hint
 	}
 	return found[0], true
+}
+
+// propagation are the waits for a newly created app's secret to reach
+// the token endpoint.
+var propagation = []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second}
+
+// notPropagated reports a refusal that a newly created app or secret
+// gets until Entra has replicated it.
+func notPropagated(err error) bool {
+	var te *flows.TokenError
+	if !errors.As(err, &te) {
+		return false
+	}
+	switch AADSTS(te.Description) {
+	case 7000215, 700016, 7000229:
+		return true
+	}
+	return false
 }

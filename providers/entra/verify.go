@@ -137,6 +137,9 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		return fmt.Errorf("Entra answered with an unexpected token: %w", err)
 	}
 	roles := claims.Roles
+	if len(roles) == 0 {
+		r.Warn("the token has no roles claim: the app holds no Microsoft Graph application permission yet (app-only tokens are issued without consent, they just carry no roles)")
+	}
 
 	var app *appRegistration
 	missing := slices.ContainsFunc(needs, func(n catalog.Need) bool {

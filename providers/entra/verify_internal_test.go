@@ -249,3 +249,16 @@ func TestCatalogRolesKnown(t *testing.T) {
 		}
 	}
 }
+
+// TestNotPropagated: only the refusals a newly made app or secret meets
+// until Entra has replicated it are waited out.
+func TestNotPropagated(t *testing.T) {
+	for n, want := range map[int]bool{7000215: true, 700016: true, 7000229: true, 7000222: false, 90002: false, 0: false} {
+		if got := notPropagated(tokenError(401, "invalid_client", n)); got != want {
+			t.Errorf("AADSTS%d: %v, want %v", n, got, want)
+		}
+	}
+	if notPropagated(errors.New("network")) {
+		t.Error("a network error is waited out")
+	}
+}
