@@ -95,6 +95,17 @@ func (p *Provider) create(ctx context.Context, cloud Cloud, tenant string, days 
 	}
 	io.Events.Emit(flows.Progress{Message: "sign in as a Global Administrator or Privileged Role Administrator of " + tenant})
 	tok, err := c.DeviceSignIn(ctx, io)
+	if err != nil && blockedByPolicy(err) {
+		// Conditional Access often blocks the device code flow alone: the
+		// same sign-in in a browser on this machine may pass.
+		q := flows.Question{Prompt: "Conditional Access blocked the device code sign-in. Sign in in a browser on this machine instead?",
+			Detail: "tether opens Microsoft's sign-in page and receives the answer on http://localhost; the sign-in is used for the creation only"}
+		if qerr := io.Confirm(ctx, q); qerr == nil {
+			c.Endpoints.AuthorizationURL = "https://" + cloud.Login + "/" + url.PathEscape(tenant) + "/oauth2/v2.0/authorize"
+			c.Loopback = flows.Loopback{Host: "localhost"}
+			tok, err = c.BrowserSignIn(ctx, io)
+		}
+	}
 	if err != nil {
 		return created{}, deviceError(cloud, tenant, err)
 	}
@@ -287,12 +298,18 @@ func graphFailure(what string, err error) error {
 // device policy that refuses the device code sign-in.
 var conditionalAccess = []int{53003, 50097, 50158, 53000, 53001, 530033}
 
-// deviceError explains a failed device code sign-in.
+func blockedByPolicy(err error) bool {
+	var te *flows.TokenError
+	return errors.As(err, &te) && slices.Contains(conditionalAccess, AADSTS(te.Description))
+}
+
+// deviceError explains a failed device code or browser sign-in.
 func deviceError(cloud Cloud, tenant string, err error) error {
 	var te *flows.TokenError
 	var ae *flows.AuthorizationError
 	switch {
-	case errors.As(err, &te) && slices.Contains(conditionalAccess, AADSTS(te.Description)):
+	case blockedByPolicy(err):
+		errors.As(err, &te)
 		return &providers.SignInError{Reason: "Conditional Access blocks the device code sign-in (" + te.Code + ": " + firstLine(te.Description) + ")",
 			Fix: "sign in from a device the policy allows, or have the policy exclude Microsoft Graph Command Line Tools for this setup; or create the app by hand and use --method client-secret", Err: err}
 	case errors.As(err, &ae) && errors.Is(err, flows.ErrDenied):

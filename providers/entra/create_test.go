@@ -98,11 +98,21 @@ func TestCreateRefusals(t *testing.T) {
 	f := start(t, entratest.Options{Tenants: []entratest.Tenant{tenant(collect)}, BlockDeviceCode: true}, providers.Env{})
 	m := method(t, f.p, entra.MethodCreate)
 	in := providers.Inputs{Values: map[string]string{"tenant": entratest.DemoDomain}, Secret: flows.NewSecret(nil)}
-	io := f.sb.Admin(entra.ID, 0).Interact(context.Background(), flows.Interaction{Ask: yes})
+	no := func(context.Context, flows.Question) (int, error) { return 1, nil }
+	io := f.sb.Admin(entra.ID, 0).Interact(context.Background(), flows.Interaction{Ask: no})
 	_, _, err := f.p.Connect(context.Background(), m, in, io)
 	var se *providers.SignInError
 	if !errors.As(err, &se) || !strings.Contains(se.Reason, "Conditional Access") || !strings.Contains(se.Reason, "AADSTS53003") {
-		t.Errorf("blocked device code: %v", err)
+		t.Errorf("blocked device code, browser declined: %v", err)
+	}
+	// Accepting the browser sign-in goes through.
+	io = f.sb.Admin(entra.ID, 0).Interact(context.Background(), flows.Interaction{Ask: yes})
+	conn, _, err := f.p.Connect(context.Background(), m, in, io)
+	if err != nil || conn.Settings["client_id"] == "" {
+		t.Fatalf("blocked device code, browser accepted: %v", err)
+	}
+	if n := len(tagged(f.emu.Apps(entratest.DemoTenantID))); n != 1 {
+		t.Errorf("%d apps after the browser sign-in", n)
 	}
 
 	f = start(t, entratest.Options{Tenants: []entratest.Tenant{tenant(collect)}}, providers.Env{})

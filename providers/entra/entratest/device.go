@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4/jwt"
-
 	"github.com/tetherdev/tether/flows/oauthtest"
 )
 
@@ -96,24 +94,6 @@ func (s *Server) deviceToken(w http.ResponseWriter, t Tenant, clientID, deviceCo
 			aadError(w, now, http.StatusBadRequest, "invalid_grant", 70018, "Invalid verification code.")
 			return
 		}
-		cloud := cloudByID(t.Cloud)
-		var scp []string
-		for _, sc := range req.Scopes {
-			if v, ok := strings.CutPrefix(sc, "https://"+cloud.Graph+"/"); ok {
-				scp = append(scp, v)
-			}
-		}
-		tok, err := s.tokens.Mint(accessClaims{
-			Claims: jwt.Claims{Issuer: cloud.Issuer + t.ID + "/", Subject: "admin-0001", Audience: jwt.Audience{"https://" + cloud.Graph},
-				IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(tokenLifetime))},
-			AppID: clientID, IDType: "user", OID: "0a1b2c3d-0000-4000-8000-00000000ad01", Scp: strings.Join(scp, " "), TenantID: t.ID, UPN: DemoAdmin, Version: "1.0",
-		})
-		if err != nil {
-			aadError(w, now, http.StatusInternalServerError, "server_error", 90100, "An internal error has occurred.")
-			return
-		}
-		oauthtest.NoStore(w.Header())
-		oauthtest.WriteJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "scope": strings.Join(scp, " "),
-			"expires_in": int(tokenLifetime.Seconds()), "ext_expires_in": int(tokenLifetime.Seconds()), "access_token": tok})
+		s.delegatedToken(w, t, clientID, req.Scopes, now)
 	}
 }

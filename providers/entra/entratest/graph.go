@@ -21,10 +21,10 @@ type graphCaller struct {
 	scp    []string // a delegated token's scopes
 }
 
-// authorize checks a Graph request's bearer token as Graph does: one
+// graphAuth checks a Graph request's bearer token as Graph does: one
 // this emulator signed, for this Graph host, not expired. It answers a
 // refusal itself.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (graphCaller, bool) {
+func (s *Server) graphAuth(w http.ResponseWriter, r *http.Request) (graphCaller, bool) {
 	now := s.opts.Now()
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || raw == "" {
@@ -53,7 +53,7 @@ func (c graphCaller) has(roles ...string) bool {
 
 // graph serves the Microsoft Graph v1.0 endpoints tether calls.
 func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
-	caller, ok := s.authorize(w, r)
+	caller, ok := s.graphAuth(w, r)
 	if !ok {
 		return
 	}

@@ -164,6 +164,8 @@ type Server struct {
 	tenants  []Tenant
 	withheld []string // roles admin consent does not grant
 	consents map[string]consentRequest
+	auths    map[string]authRequest
+	codes    map[string]authRequest
 	hits     map[string]int
 }
 
@@ -190,7 +192,7 @@ func New(opts Options) *Server {
 		panic(fmt.Sprintf("entratest: %v", err))
 	}
 	s := &Server{opts: opts, tokens: tokens, tenants: cloneTenants(opts.Tenants),
-		consents: map[string]consentRequest{}, hits: map[string]int{}}
+		consents: map[string]consentRequest{}, auths: map[string]authRequest{}, codes: map[string]authRequest{}, hits: map[string]int{}}
 	m := http.NewServeMux()
 	logins := map[string]bool{}
 	for _, c := range Clouds {
@@ -204,6 +206,8 @@ func New(opts Options) *Server {
 		m.HandleFunc("POST "+c.Login+"/{tenant}/oauth2/v2.0/token", s.token)
 		m.HandleFunc(c.Login+"/{tenant}/oauth2/v2.0/token", methodNotAllowed)
 		m.HandleFunc("POST "+c.Login+"/{tenant}/oauth2/v2.0/devicecode", s.deviceCode)
+		m.HandleFunc("GET "+c.Login+"/{tenant}/oauth2/v2.0/authorize", s.authorize)
+		m.HandleFunc("POST "+c.Login+"/{tenant}/oauth2/v2.0/authorize/decide", s.authorizeDecide)
 		m.HandleFunc("GET "+c.Login+"/{tenant}/v2.0/adminconsent", s.adminConsent)
 		m.HandleFunc("GET "+c.Login+"/{tenant}/adminconsent", s.adminConsent)
 		m.HandleFunc("POST "+c.Login+"/adminconsent/decide", s.adminConsentDecide)

@@ -89,6 +89,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	switch gt := p.Get("grant_type"); gt {
 	case "client_credentials":
 		s.clientCredentials(w, r, tenant, p, now)
+	case "authorization_code":
+		s.redeemCode(w, tenant, p, now)
 	case "device_code", oauthtest.DeviceGrantType:
 		s.deviceToken(w, tenant, p.Get("client_id"), p.Get("device_code"), now)
 	case "":
