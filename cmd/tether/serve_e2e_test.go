@@ -115,8 +115,8 @@ func TestBinaryServeWithOpenSSH(t *testing.T) {
 
 	exitFile := filepath.Join(dir, "ssh-exit")
 	tm := startTmuxCommand(t, "env TERM=xterm-256color ssh -t "+strings.Join(sshArgs(adminKey), " ")+"; echo $? > "+exitFile)
-	tm.waitFor("Auth0", "not connected", "sandbox ◆")
-	tm.keys("Enter") // the cursor starts on the first provider tether can connect
+	tm.onAuth0("not connected", "sandbox ◆")
+	tm.keys("Enter")
 	tm.waitFor("Auth0 · step 1 of 5 · what will be granted")
 	tm.keys("Enter")
 	tm.waitFor("step 2 of 5 · how to connect")

@@ -124,6 +124,35 @@ func (tm *tmux) waitFor(wants ...string) string {
 	}
 }
 
+// onAuth0 waits for Home and moves its cursor down to Auth0, one row at
+// a time, each move seen on the screen: the cursor starts on the first
+// provider tether can connect, which need not be Auth0.
+func (tm *tmux) onAuth0(wants ...string) string {
+	tm.t.Helper()
+	tm.waitFor("sandbox ◆", "not connected")
+	selected := func(s string) string {
+		for _, line := range strings.Split(s, "\n") {
+			if strings.Contains(line, "▸ ") {
+				return line
+			}
+		}
+		return ""
+	}
+	for i := 0; i < 12; i++ {
+		s := tm.screen()
+		if strings.Contains(s, "▸ Auth0") {
+			break
+		}
+		before := selected(s)
+		tm.keys("Down")
+		deadline := time.Now().Add(5 * time.Second)
+		for selected(tm.screen()) == before && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return tm.waitFor(append([]string{"▸ Auth0"}, wants...)...)
+}
+
 // exited waits for tether to exit and returns its code and stderr.
 func (tm *tmux) exited() (string, string) {
 	tm.t.Helper()
@@ -180,7 +209,7 @@ func TestTUIInTmux(t *testing.T) {
 	dir := t.TempDir()
 	tm := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + dir}, "--sandbox", "--sandbox-deny", "auth0:read:logs")
 
-	tm.waitFor("▸ Auth0", "not connected", "sandbox ◆")
+	tm.onAuth0("not connected", "sandbox ◆")
 	tm.keys("Enter")
 	tm.waitFor("Auth0 · step 1 of 5 · what will be granted", "read:user_logs")
 	tm.keys("Enter")
@@ -221,7 +250,7 @@ func TestTUIInTmux(t *testing.T) {
 func TestTUIBurstTyping(t *testing.T) {
 	slowDir, burstDir := t.TempDir(), t.TempDir()
 	slow := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + slowDir}, "--sandbox")
-	slow.waitFor("▸ Auth0")
+	slow.onAuth0()
 	for _, screen := range []struct{ key, want string }{
 		{"Enter", "step 1 of 5"}, {"Enter", "step 2 of 5"}, {"Enter", "step 3 of 5"}, {"Enter", "step 4 of 5"},
 	} {
@@ -245,7 +274,7 @@ func TestTUIBurstTyping(t *testing.T) {
 	tm := startTmux(t, "80", "24", []string{"TETHER_CONFIG_DIR=" + burstDir}, "--sandbox")
 	// Once the terminal is raw (before, the tty's line editing would take
 	// ctrl+u itself); the model test types ahead of Home's load too.
-	tm.waitFor("▸ Auth0")
+	tm.onAuth0()
 	tm.burst("Enter", "Enter", "Enter", "Enter", "Enter", "C-u", "paste:TthrDemoM2MClient0000000000000001", "Enter", "Enter", "Enter")
 	burstChecks := tm.waitFor("4 granted · 0 missing")
 	if cut := func(s string) string { return s[strings.Index(s, "Auth0 ·"):strings.Index(s, "4 granted")] }; cut(slowChecks) != cut(burstChecks) {
@@ -306,6 +335,7 @@ func TestTUINoColor(t *testing.T) {
 			t.Errorf("NO_COLOR screen has colour %q:\n%q", sgr, raw)
 		}
 	}
+	tm.onAuth0()
 	tm.burst("Enter", "Enter", "Enter", "Enter")
 	tm.waitFor("step 4 of 5", "Custom domain (optional)", "› e.g. login.acme.com")
 	tm.keys("C-c")
@@ -316,7 +346,7 @@ func TestTUINoColor(t *testing.T) {
 // at 20x10 the screen asks for a larger window.
 func TestTUISmallWindows(t *testing.T) {
 	tm := startTmux(t, "60", "20", []string{"TETHER_CONFIG_DIR=" + t.TempDir()}, "--sandbox")
-	tm.waitFor("▸ Auth0", "? help", "q quit")
+	tm.onAuth0("? help", "q quit")
 	tm.keys("q")
 	tm.exited()
 
