@@ -13,6 +13,8 @@ import (
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
 	"github.com/tetherdev/tether/providers/duo"
 	"github.com/tetherdev/tether/providers/duo/duotest"
+	"github.com/tetherdev/tether/providers/entra"
+	"github.com/tetherdev/tether/providers/entra/entratest"
 	"github.com/tetherdev/tether/providers/google"
 	"github.com/tetherdev/tether/providers/google/googletest"
 	"github.com/tetherdev/tether/providers/okta"
@@ -36,6 +38,7 @@ var Entries = []Entry{
 	{duo.ID, factory(duo.New), duotest.NewEmulator},
 	{google.ID, factory(google.New), googletest.NewEmulator},
 	{okta.ID, factory(okta.New), oktatest.NewEmulator},
+	{entra.ID, factory(entra.New), entratest.NewEmulator},
 }
 
 // factory adapts a provider package's constructor to Entry.New.

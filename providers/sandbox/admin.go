@@ -103,7 +103,8 @@ func (ab adminBrowser) Open(u string) error {
 
 // adminClient reaches the emulators, as the sandbox's client does, and
 // also this machine's loopback addresses, where a browser sign-in's
-// redirect lands.
+// redirect lands: by IP literal, or as localhost (Microsoft Entra's
+// redirect URIs name localhost, whose port it ignores).
 func (s *Sandbox) adminClient() *http.Client {
 	hc := s.HTTPClient()
 	tr := hc.Transport.(*http.Transport).Clone()
@@ -114,7 +115,7 @@ func (s *Sandbox) adminClient() *http.Client {
 		if err != nil {
 			return nil, err
 		}
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && !s.serves(addr) {
+		if ip := net.ParseIP(host); (host == "localhost" || ip != nil && ip.IsLoopback()) && !s.serves(addr) {
 			return dialer.DialContext(ctx, network, addr)
 		}
 		return emulated(ctx, network, addr)
