@@ -112,7 +112,10 @@ func (p *Provider) create(ctx context.Context, cloud Cloud, tenant string, days 
 	pr := p.prober(tok.AccessToken, nil)
 	pr.NotJSON, pr.Attempts = true, 1
 	g := graphClient{pr: pr, cloud: cloud}
-	required := p.cat.Scopes(nil)
+	// Exactly what the capabilities the setup enables need (collect alone
+	// outside a setup).
+	caps, _ := providers.CapabilitiesOf(ctx)
+	required := p.cat.Scopes(caps)
 
 	var apps struct {
 		Value []appRegistration `json:"value"`
