@@ -11,6 +11,8 @@ import (
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0"
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
+	"github.com/tetherdev/tether/providers/salesforce"
+	"github.com/tetherdev/tether/providers/salesforce/salesforcetest"
 	"github.com/tetherdev/tether/providers/sandbox"
 )
 
@@ -27,6 +29,7 @@ type Entry struct {
 // Entries are the registered providers.
 var Entries = []Entry{
 	{auth0.ID, factory(auth0.New), auth0test.NewEmulator},
+	{salesforce.ID, factory(salesforce.New), salesforcetest.NewEmulator},
 }
 
 // factory adapts a provider package's constructor to Entry.New.

@@ -1,0 +1,58 @@
+package salesforce
+
+import (
+	"strings"
+
+	"github.com/tetherdev/tether/providers"
+)
+
+// setupURL is the Lightning Setup page of path ("ManageExternalClientApplication/home")
+// on the org's My Domain when it is known, else on the login host, which
+// sends the admin on to their org after sign-in.
+func setupURL(in providers.Inputs, path string) string {
+	host := ProductionHost
+	if h, err := LoginHost(in.Get(InputLoginHost)); err == nil && !h.IsLoopback() {
+		host = h.Name
+		if mine, ok := strings.CutSuffix(host, ".my.salesforce.com"); ok {
+			host = mine + ".lightning.force.com" // Setup lives on the Lightning domain
+		}
+	}
+	if !strings.HasSuffix(host, ".lightning.force.com") {
+		return "https://" + host + "/"
+	}
+	return "https://" + host + "/lightning/setup/" + path
+}
+
+func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.Step {
+	apps := setupURL(in, "ManageExternalClientApplication/home")
+	steps := []providers.Step{{
+		Title: "Create an External Client App",
+		Detail: "Setup → App Manager → New External Client App; name it \"tether\", Distribution State Local. " +
+			"(Salesforce no longer lets you create connected apps since Spring '26; an existing connected app works as is.)",
+		URL: setupURL(in, "AppManager/home"),
+	}}
+	switch m.ID {
+	case MethodJWTBearer:
+		user := in.Get(InputUsername)
+		if user == "" {
+			user = "the integration user"
+		}
+		steps = append(steps, providers.Step{
+			Title: "Enable OAuth with the JWT Bearer Flow",
+			Detail: "API (Enable OAuth Settings): callback URL http://localhost:1717/OauthRedirect (required, not used); " +
+				"OAuth scope \"Manage user data via APIs (api)\" only, since the platform reads through the REST API; " +
+				"Flow Enablement: Enable JWT Bearer Flow, and upload the certificate tether generates (tether.crt).",
+			URL: apps,
+		}, providers.Step{
+			Title: "Pre-authorize the integration user",
+			Detail: "Policies → OAuth Policies → Permitted Users: \"Admin approved users are pre-authorized\"; add the profile or a permission set of " + user +
+				". Best is a dedicated integration user whose profile or permission set has API Enabled (API Only), not a System Administrator.",
+			URL: apps,
+		}, providers.Step{
+			Title:  "Copy the Consumer Key",
+			Detail: "Settings → OAuth Settings → Consumer Key and Secret (the secret is not needed), and note the integration user's username.",
+			URL:    apps,
+		})
+	}
+	return steps
+}
