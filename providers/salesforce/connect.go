@@ -176,7 +176,7 @@ func signInError(h Host, settings map[string]string, err error) error {
 	fix := ""
 	switch {
 	case te.Code == "invalid_client_id" || te.Code == "invalid_client":
-		fix = "check the consumer key: App Manager → the External Client App → Settings → OAuth Settings → Consumer Key and Secret"
+		fix = "check the consumer key (App Manager → the External Client App → Settings → OAuth Settings → Consumer Key and Secret), and that " + h.String() + " signs in to the app's org: production at login.salesforce.com, sandboxes at test.salesforce.com"
 	case strings.Contains(desc, "hasn't approved") || strings.Contains(desc, "not admin approved") || te.Code == "invalid_app_access":
 		fix = "in the app's Policies, set Permitted Users to \"Admin approved users are pre-authorized\" and add a profile or permission set of " + user + "; the user must be pre-authorized for the app"
 	case strings.Contains(desc, "audience"):
