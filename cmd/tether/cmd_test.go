@@ -169,7 +169,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"unknown flag", "", []string{"verify", "--bogus"}, 2, "unknown flag: --bogus"},
 		{"unknown command", "", []string{"bogus-cmd"}, 2, `tether: unknown command "bogus-cmd"; the commands are setup, verify, status, forget, token, export, exec, catalog`},
 		{"mistyped command", "", []string{"stauts"}, 2, `unknown command "stauts": did you mean status?`},
-		{"setup without a provider", "", []string{"setup"}, 2, "setup needs the provider to connect, one of: auth0 (like tether setup auth0)"},
+		{"setup without a provider", "", []string{"setup"}, 2, "setup needs the provider to connect, one of: " + registeredIDs() + " (like tether setup auth0)"},
 		{"setup with two providers", "", []string{"setup", "auth0", "okta"}, 2, "setup takes one argument, got 2 (auth0 okta): it needs the provider to connect"},
 		{"forget without a connection", "", []string{"forget"}, 2, "forget needs the connection to delete, as PROVIDER[/NAME]"},
 		{"status with an argument", "", []string{"status", "auth0"}, 2, `status takes no argument, got "auth0"`},

@@ -77,7 +77,7 @@ func TestSetupHelpListsMethodsAndInputs(t *testing.T) {
 		}
 	}
 	r := tether(t, "", nil, "setup", "--help")
-	if !strings.Contains(r.stdout, "Providers: auth0 (tether setup PROVIDER --help lists its methods and inputs)") {
+	if !strings.Contains(r.stdout, "Providers: "+registeredIDs()+" (tether setup PROVIDER --help lists its methods and inputs)") {
 		t.Errorf("setup --help does not list the providers:\n%s", r.stdout)
 	}
 }
