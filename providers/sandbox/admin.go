@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tetherdev/tether/flows"
@@ -116,6 +117,15 @@ func (s *Sandbox) adminClient() *http.Client {
 		}
 		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() && !s.serves(addr) {
 			return dialer.DialContext(ctx, network, addr)
+		}
+		if strings.EqualFold(host, "localhost") {
+			// A redirect URI that names localhost (Salesforce's and
+			// Entra's registered callbacks) reaches the loopback
+			// listener, which listens on 127.0.0.1.
+			_, port, _ := net.SplitHostPort(addr)
+			if a := net.JoinHostPort("127.0.0.1", port); !s.serves(a) {
+				return dialer.DialContext(ctx, network, a)
+			}
 		}
 		return emulated(ctx, network, addr)
 	}
