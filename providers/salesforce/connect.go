@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -110,7 +111,8 @@ func (p *Provider) jwtBearer(ctx context.Context, h Host, settings map[string]st
 }
 
 // mint requests a fresh session with a connection's credential.
-func (p *Provider) mint(ctx context.Context, method string, settings map[string]string, secret flows.Secret) (session, error) {
+// save, for a web sign-in, keeps the refreshed (and any rotated) token.
+func (p *Provider) mint(ctx context.Context, method string, settings map[string]string, secret flows.Secret, save func(context.Context, flows.Secret) error) (session, error) {
 	h, err := loginOf(settings)
 	if err != nil {
 		return session{}, err
@@ -119,6 +121,8 @@ func (p *Provider) mint(ctx context.Context, method string, settings map[string]
 	switch method {
 	case MethodJWTBearer:
 		tok, err = p.jwtBearer(ctx, h, settings, secret)
+	case MethodWeb:
+		tok, err = p.refresh(ctx, h, settings, secret, save)
 	default:
 		return session{}, fmt.Errorf("unknown method %q", method)
 	}
@@ -130,7 +134,7 @@ func (p *Provider) mint(ctx context.Context, method string, settings map[string]
 
 func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers.Inputs, io flows.Interaction) (providers.Connection, flows.Secret, error) {
 	settings := map[string]string{}
-	for _, k := range []string{InputLoginHost, InputClientID, InputUsername, InputAudience} {
+	for _, k := range []string{InputLoginHost, InputClientID, InputUsername, InputAudience, InputPort} {
 		if v := in.Get(k); v != "" {
 			settings[k] = v
 		}
@@ -146,14 +150,25 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 		}
 	}
 	var secret flows.Secret
+	var s session
 	switch m.ID {
 	case MethodJWTBearer:
 		secret = flows.NewSecret(map[string]string{InputPrivateKey: in.Get(InputPrivateKey)})
+		io.Events.Emit(flows.Progress{Message: "requesting a session for " + settings[InputUsername] + " from " + h.String()})
+		s, err = p.mint(ctx, m.ID, settings, secret, nil)
+	case MethodWeb:
+		if settings[InputPort] != "" {
+			port, perr := Port(settings[InputPort])
+			if perr != nil {
+				return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: perr.Error()}
+			}
+			settings[InputPort] = strconv.Itoa(port)
+		}
+		secret = flows.NewSecret(map[string]string{InputClientSecret: strings.TrimSpace(in.Get(InputClientSecret))})
+		secret, s, err = p.webSignIn(ctx, h, settings, secret, io)
 	default:
 		return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: "unknown method " + m.ID}
 	}
-	io.Events.Emit(flows.Progress{Message: "requesting a session for " + settings[InputUsername] + " from " + h.String()})
-	s, err := p.mint(ctx, m.ID, settings, secret)
 	if err != nil {
 		return providers.Connection{}, flows.Secret{}, signInError(h, settings, err)
 	}
@@ -167,8 +182,9 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 // description Salesforce answers (§3.3, §3.6).
 func signInError(h Host, settings map[string]string, err error) error {
 	var te *flows.TokenError
-	if !errors.As(err, &te) {
-		return err // a NetworkError, a bad key or a bad response: its message says it
+	var se *providers.SignInError
+	if errors.As(err, &se) || !errors.As(err, &te) {
+		return err // explained already, or a NetworkError, a bad key or a bad response: its message says it
 	}
 	reason := "Salesforce refused the token request (" + te.Error() + ")"
 	user := settings[InputUsername]

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tetherdev/tether/catalog"
@@ -33,12 +34,30 @@ const (
 	InputUsername   = "username"
 	InputPrivateKey = "private_key"
 	InputAudience   = "audience"
+	// InputClientSecret is the consumer secret, for an app that keeps
+	// "Require Secret for Web Server Flow".
+	InputClientSecret = "client_secret"
+	// InputPort is the loopback port of the web sign-in's callback URL.
+	InputPort = "port"
 )
 
 // Method ids.
 const (
 	MethodJWTBearer = "jwt-bearer"
+	MethodWeb       = "web"
 )
+
+// DefaultPort is the callback port the Salesforce CLI registers too
+// (sfdx-core webOAuthServer: http://localhost:1717/OauthRedirect).
+const DefaultPort = 1717
+
+// CallbackPath is the web sign-in's callback path.
+const CallbackPath = "/OauthRedirect"
+
+// webScopes are what the web sign-in asks for: api for the REST API
+// reads, refresh_token so that the platform keeps collecting after the
+// session expires, without another sign-in.
+var webScopes = []string{"api", "refresh_token"}
 
 // The login hosts of production orgs and of sandboxes (sfdx-core
 // SfdcUrl.PRODUCTION and SfdcUrl.SANDBOX).
@@ -123,7 +142,49 @@ func (p *Provider) Methods() []providers.Method {
 				Generate: generateCertificate,
 			}, audienceInput},
 		},
+		{
+			ID: MethodWeb, Name: "Web sign-in (PKCE)", Kind: providers.KindBrowserConsent,
+			Summary: "sign in as the integration user in a browser; a refresh token keeps the session",
+			Inputs: []providers.Input{loginHostInput, clientIDInput, {
+				Key: InputPort, Label: "Callback port", Optional: true,
+				Help:        fmt.Sprintf("the port of the callback URL registered on the app, http://localhost:PORT%s; %d by default", CallbackPath, DefaultPort),
+				Placeholder: fmt.Sprint(DefaultPort),
+				Validate:    func(s string) error { _, err := Port(s); return err },
+			}, {
+				Key: InputClientSecret, Label: "Consumer secret", Secret: true, Optional: true,
+				Help:     "only if the app keeps \"Require Secret for Web Server Flow\" on; PKCE makes it unnecessary",
+				Validate: validClientSecret,
+			}},
+		},
 	}
+}
+
+// Port checks a callback port: a number from 1024 to 65535 (empty: the
+// default).
+func Port(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return DefaultPort, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1024 || n > 65535 {
+		return 0, fmt.Errorf("%q is not a callback port: use a number from 1024 to 65535, like %d, the port of the app's callback URL", s, DefaultPort)
+	}
+	return n, nil
+}
+
+// callbackURL is the web sign-in's exact callback URL for a port.
+func callbackURL(port int) string {
+	return fmt.Sprintf("http://localhost:%d%s", port, CallbackPath)
+}
+
+// validClientSecret never quotes the value.
+func validClientSecret(s string) error {
+	s = strings.TrimSpace(s)
+	if strings.ContainsAny(s, " \t\r\n") || len(s) < 16 {
+		return errors.New("not a consumer secret: copy it again from the app's OAuth Settings → Consumer Key and Secret (it is one word of about 64 characters)")
+	}
+	return nil
 }
 
 // LoginHost normalizes a login host: production, sandbox (or login, test)

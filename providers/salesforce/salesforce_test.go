@@ -58,7 +58,7 @@ func start(t *testing.T, deny []string, mutate ...func(*salesforcetest.Org)) fix
 	for _, m := range mutate {
 		m(&org)
 	}
-	sb, err := sandbox.Start(cat, sandbox.Options{Emulators: []sandbox.Entry{{Provider: salesforce.ID,
+	sb, err := sandbox.Start(cat, sandbox.Options{Deny: map[string][]string{salesforce.ID: deny}, Emulators: []sandbox.Entry{{Provider: salesforce.ID,
 		New: salesforcetest.EmulatorWith(salesforcetest.Options{Orgs: []salesforcetest.Org{org}})}}})
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +89,12 @@ type reporter struct {
 	warnings []string
 }
 
-func (r *reporter) Check(c providers.Check) { r.mu.Lock(); r.checks = append(r.checks, c); r.mu.Unlock() }
-func (r *reporter) Warn(w string)           { r.mu.Lock(); r.warnings = append(r.warnings, w); r.mu.Unlock() }
+func (r *reporter) Check(c providers.Check) {
+	r.mu.Lock()
+	r.checks = append(r.checks, c)
+	r.mu.Unlock()
+}
+func (r *reporter) Warn(w string) { r.mu.Lock(); r.warnings = append(r.warnings, w); r.mu.Unlock() }
 
 func (r *reporter) check(perm string) providers.Check {
 	for _, c := range r.checks {

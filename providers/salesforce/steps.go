@@ -53,6 +53,27 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 			Detail: "Settings → OAuth Settings → Consumer Key and Secret (the secret is not needed), and note the integration user's username.",
 			URL:    apps,
 		})
+	case MethodWeb:
+		port, err := Port(in.Get(InputPort))
+		if err != nil {
+			port = DefaultPort
+		}
+		steps = append(steps, providers.Step{
+			Title: "Enable OAuth for the web server flow",
+			Detail: "API (Enable OAuth Settings): callback URL exactly " + callbackURL(port) + " (Salesforce matches it character for character, so tether always listens on this port); " +
+				"OAuth scopes \"Manage user data via APIs (api)\" for the REST API reads and \"Perform requests at any time (refresh_token, offline_access)\" so the platform keeps collecting after the session expires; " +
+				"Flow Enablement: keep \"Require Proof Key for Code Exchange (PKCE)\" on, and turn \"Require Secret for Web Server Flow\" and \"Require Secret for Refresh Token Flow\" off (PKCE protects the code; otherwise give tether the consumer secret).",
+			URL: apps,
+		}, providers.Step{
+			Title: "Permit the integration user",
+			Detail: "Policies → OAuth Policies → Permitted Users: \"Admin approved users are pre-authorized\" with a profile or permission set of the user who signs in (a dedicated integration user with API Enabled, not a System Administrator). " +
+				"Refresh Token Policy: valid until revoked, or rotate refresh tokens; tether stores each new one.",
+			URL: apps,
+		}, providers.Step{
+			Title:  "Copy the Consumer Key, then sign in as the integration user",
+			Detail: "Settings → OAuth Settings → Consumer Key and Secret. Without a browser on this machine (SSH), open the link tether prints anywhere and paste back the address the browser ends on.",
+			URL:    apps,
+		})
 	}
 	return steps
 }

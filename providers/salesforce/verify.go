@@ -270,7 +270,9 @@ var signInScopes = []string{"refresh_token", "offline_access", "id", "openid", "
 // and flags a System Administrator used for collection.
 func (p *Provider) reportUser(conn providers.Connection, a providers.Answer, r providers.Reporter) {
 	if !a.OK() {
-		if a.Err == nil && a.Status != 0 {
+		// A session the REST API refuses is the api check's to explain.
+		refused := a.Status == http.StatusUnauthorized || strings.HasPrefix(a.Code, "API_")
+		if a.Err == nil && a.Status != 0 && !refused {
 			r.Warn("the integration user's profile and permission sets could not be read (" + a.String() + ")")
 		}
 		return
@@ -331,7 +333,7 @@ func notPermitted(err error) bool {
 
 // session requests a fresh session for a connection.
 func (p *Provider) session(ctx context.Context, conn providers.Connection, cred providers.Credential) (session, error) {
-	return p.mint(ctx, conn.Method, conn.Settings, cred.Secret)
+	return p.mint(ctx, conn.Method, conn.Settings, cred.Secret, cred.Save)
 }
 
 // CriticalPath is the round trips a verification cannot avoid: the

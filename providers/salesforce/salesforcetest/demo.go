@@ -25,6 +25,8 @@ const (
 	// DemoPermissionSet pre-authorizes the integration user for the app
 	// and grants it API Enabled.
 	DemoPermissionSet = "Tether API Access"
+	// DemoCallbackURL is the demo app's callback URL.
+	DemoCallbackURL = "http://localhost:1717/OauthRedirect"
 	// DemoProfile is the integration user's profile.
 	DemoProfile = "Minimum Access - API Only Integrations"
 )
@@ -35,7 +37,8 @@ const (
 // permission set with API Enabled, and a System Administrator.
 func Demo(scopes []string, keys ...crypto.Signer) (Org, error) {
 	app := App{Name: DemoAppName, ConsumerKey: DemoConsumerKey, ConsumerSecret: DemoConsumerSecret,
-		Scopes: scopes, AdminApproved: true, Permitted: []string{DemoPermissionSet, "System Administrator"}}
+		Scopes: scopes, AdminApproved: true, Permitted: []string{DemoPermissionSet, "System Administrator"},
+		CallbackURLs: []string{DemoCallbackURL}, RotateRefreshTokens: true}
 	for _, k := range keys {
 		c, err := Certificate(k)
 		if err != nil {

@@ -106,6 +106,10 @@ func (e *Emulator) apply() error {
 type emulatorState struct {
 	Version int      `json:"version"`
 	Granted []string `json:"granted"`
+	// RefreshTokens are the live refresh tokens by SHA-256, so that a
+	// web sign-in of one command refreshes in the next, and a rotated one
+	// stays refused.
+	RefreshTokens map[string]refreshGrant `json:"refresh_tokens"`
 }
 
 var scopePattern = regexp.MustCompile(`^[a-z_]{1,64}$`)
@@ -113,7 +117,7 @@ var scopePattern = regexp.MustCompile(`^[a-z_]{1,64}$`)
 func (e *Emulator) State() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return json.MarshalIndent(emulatorState{Version: 1, Granted: e.granted}, "", "  ")
+	return json.MarshalIndent(emulatorState{Version: 1, Granted: e.granted, RefreshTokens: e.RefreshGrants()}, "", "  ")
 }
 
 // Restore takes a saved state, refusing anything that is not one.
@@ -134,6 +138,9 @@ func (e *Emulator) Restore(data []byte) error {
 		if !scopePattern.MatchString(s) {
 			return fmt.Errorf("Salesforce demo org state: %q is not an OAuth scope", s)
 		}
+	}
+	if err := e.RestoreRefreshGrants(st.RefreshTokens); err != nil {
+		return fmt.Errorf("Salesforce demo org state: %w", err)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

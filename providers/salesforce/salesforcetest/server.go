@@ -50,6 +50,18 @@ type Org struct {
 	APIDisabled bool
 	Apps        []App
 	Users       []User
+	// BrowserUser is the username signed in to the org's browser, who
+	// decides on consent pages; "" means the first user.
+	BrowserUser string
+}
+
+func (o *Org) browserUser() *User {
+	for i := range o.Users {
+		if o.BrowserUser == "" || o.Users[i].Username == o.BrowserUser {
+			return &o.Users[i]
+		}
+	}
+	return nil
 }
 
 // LoginHost is the generic login host of the org's kind.
@@ -75,6 +87,13 @@ type App struct {
 	// Permitted may use the app; otherwise any user may (after consent).
 	AdminApproved bool
 	Permitted     []string
+	// CallbackURLs are matched exactly by the web server flow.
+	CallbackURLs []string
+	// RequireSecret is "Require Secret for Web Server Flow";
+	// RequireSecretForRefresh "Require Secret for Refresh Token Flow".
+	RequireSecret, RequireSecretForRefresh bool
+	// RotateRefreshTokens is "Enable Refresh Token Rotation".
+	RotateRefreshTokens bool
 }
 
 // User is a user of the org.
@@ -125,6 +144,9 @@ type Server struct {
 	mu       sync.Mutex
 	orgs     []Org
 	sessions map[string]session
+	pending  map[string]pending
+	codes    map[string]pending
+	refresh  map[string]refreshGrant // by digest
 	hits     map[string]int
 }
 
@@ -133,10 +155,13 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, orgs: cloneOrgs(opts.Orgs), sessions: map[string]session{}, hits: map[string]int{}}
+	s := &Server{opts: opts, orgs: cloneOrgs(opts.Orgs), sessions: map[string]session{},
+		pending: map[string]pending{}, codes: map[string]pending{}, refresh: map[string]refreshGrant{}, hits: map[string]int{}}
 	m := http.NewServeMux()
 	m.HandleFunc("POST /services/oauth2/token", s.token)
 	m.HandleFunc("/services/oauth2/token", methodNotAllowed)
+	m.HandleFunc("GET /services/oauth2/authorize", s.authorize)
+	m.HandleFunc("POST /services/oauth2/authorize/decision", s.decide)
 	m.HandleFunc("GET /services/oauth2/userinfo", s.userinfo)
 	m.HandleFunc("GET /services/data/{$}", s.versions)
 	m.HandleFunc("GET /services/data/{version}/limits", s.limits)
@@ -152,6 +177,7 @@ func cloneOrgs(orgs []Org) []Org {
 		out[i].Apps = slices.Clone(out[i].Apps)
 		for j := range out[i].Apps {
 			out[i].Apps[j].Scopes = slices.Clone(out[i].Apps[j].Scopes)
+			out[i].Apps[j].CallbackURLs = slices.Clone(out[i].Apps[j].CallbackURLs)
 		}
 		out[i].Users = slices.Clone(out[i].Users)
 	}

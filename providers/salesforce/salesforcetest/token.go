@@ -65,6 +65,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	switch p.Get("grant_type") {
 	case oauthtest.JWTBearerGrantType:
 		s.jwtBearer(w, r, p)
+	case "authorization_code":
+		s.authorizationCode(w, r, p)
+	case "refresh_token":
+		s.refreshToken(w, r, p)
 	case "":
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant type not supported")
 	default:
