@@ -12,7 +12,7 @@ import (
 // the demo org with no input and verifies granted; with the api scope
 // denied exactly that is missing, with a fix, and nothing else changes.
 func TestSandboxSalesforceMethods(t *testing.T) {
-	for _, method := range []string{"jwt-bearer", "web"} {
+	for _, method := range []string{"jwt-bearer", "web", "device"} {
 		t.Run(method, func(t *testing.T) {
 			isolate(t)
 			r := tether(t, "", nil, "--sandbox", "setup", "salesforce", "--method", method, "--no-input")

@@ -121,7 +121,7 @@ func (p *Provider) mint(ctx context.Context, method string, settings map[string]
 	switch method {
 	case MethodJWTBearer:
 		tok, err = p.jwtBearer(ctx, h, settings, secret)
-	case MethodWeb:
+	case MethodWeb, MethodDevice:
 		tok, err = p.refresh(ctx, h, settings, secret, save)
 	default:
 		return session{}, fmt.Errorf("unknown method %q", method)
@@ -166,6 +166,11 @@ func (p *Provider) Connect(ctx context.Context, m providers.Method, in providers
 		}
 		secret = flows.NewSecret(map[string]string{InputClientSecret: strings.TrimSpace(in.Get(InputClientSecret))})
 		secret, s, err = p.webSignIn(ctx, h, settings, secret, io)
+	case MethodDevice:
+		var tok *oauth2.Token
+		if tok, err = p.deviceSignIn(ctx, h, settings, io); err == nil {
+			secret, s, err = signedIn(tok, settings)
+		}
 	default:
 		return providers.Connection{}, flows.Secret{}, &providers.UsageError{Msg: "unknown method " + m.ID}
 	}

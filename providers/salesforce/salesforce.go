@@ -45,6 +45,7 @@ const (
 const (
 	MethodJWTBearer = "jwt-bearer"
 	MethodWeb       = "web"
+	MethodDevice    = "device"
 )
 
 // DefaultPort is the callback port the Salesforce CLI registers too
@@ -155,6 +156,11 @@ func (p *Provider) Methods() []providers.Method {
 				Help:     "only if the app keeps \"Require Secret for Web Server Flow\" on; PKCE makes it unnecessary",
 				Validate: validClientSecret,
 			}},
+		},
+		{
+			ID: MethodDevice, Name: "Device sign-in", Kind: providers.KindDeviceFlow,
+			Summary: "for an app with the device flow enabled: enter a code on any device, no callback needed on this machine",
+			Inputs:  []providers.Input{loginHostInput, clientIDInput},
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/flows/oauthtest"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/salesforce"
 	"github.com/tetherdev/tether/providers/salesforce/salesforcetest"
@@ -32,6 +33,13 @@ func (f fixture) emu() *salesforcetest.Emulator {
 
 // start runs the sandbox's demo org, less deny, and mutate's changes.
 func start(t *testing.T, deny []string, mutate ...func(*salesforcetest.Org)) fixture {
+	t.Helper()
+	return startClocked(t, nil, deny, mutate...)
+}
+
+// startClocked is start with a fake clock for the provider and the
+// emulator alike (nil: the real one).
+func startClocked(t *testing.T, clock *oauthtest.Clock, deny []string, mutate ...func(*salesforcetest.Org)) fixture {
 	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
@@ -58,13 +66,20 @@ func start(t *testing.T, deny []string, mutate ...func(*salesforcetest.Org)) fix
 	for _, m := range mutate {
 		m(&org)
 	}
+	opts := salesforcetest.Options{Orgs: []salesforcetest.Org{org}}
+	env := providers.Env{}
+	if clock != nil {
+		opts.Now = clock.Now
+		env.Clock = flows.Clock{Now: clock.Now, Sleep: clock.Sleep}
+	}
 	sb, err := sandbox.Start(cat, sandbox.Options{Deny: map[string][]string{salesforce.ID: deny}, Emulators: []sandbox.Entry{{Provider: salesforce.ID,
-		New: salesforcetest.EmulatorWith(salesforcetest.Options{Orgs: []salesforcetest.Org{org}})}}})
+		New: salesforcetest.EmulatorWith(opts)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sb.Close() })
-	p, err := salesforce.New(cat, providers.Env{HTTP: sb.HTTPClient()})
+	env.HTTP = sb.HTTPClient()
+	p, err := salesforce.New(cat, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,6 +53,22 @@ func (p *Provider) Steps(m providers.Method, in providers.Inputs) []providers.St
 			Detail: "Settings → OAuth Settings → Consumer Key and Secret (the secret is not needed), and note the integration user's username.",
 			URL:    apps,
 		})
+	case MethodDevice:
+		steps = append(steps, providers.Step{
+			Title: "Enable OAuth with the device flow",
+			Detail: "API (Enable OAuth Settings): a callback URL is required, " + callbackURL(DefaultPort) + " will do; " +
+				"OAuth scopes \"Manage user data via APIs (api)\" for the REST API reads and \"Perform requests at any time (refresh_token, offline_access)\" so the platform keeps collecting after the session expires; " +
+				"Flow Enablement: Enable Device Flow. (The Salesforce CLI's own app no longer allows the device flow; if your org refuses it, use --method web.)",
+			URL: apps,
+		}, providers.Step{
+			Title:  "Permit the integration user",
+			Detail: "Policies → OAuth Policies → Permitted Users: \"Admin approved users are pre-authorized\" with a profile or permission set of the user who signs in (a dedicated integration user with API Enabled).",
+			URL:    apps,
+		}, providers.Step{
+			Title:  "Copy the Consumer Key",
+			Detail: "Settings → OAuth Settings → Consumer Key and Secret. tether then shows a code to enter at your org's /setup/connect page, signed in as the integration user.",
+			URL:    apps,
+		})
 	case MethodWeb:
 		port, err := Port(in.Get(InputPort))
 		if err != nil {

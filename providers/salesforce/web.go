@@ -40,6 +40,16 @@ func (p *Provider) webSignIn(ctx context.Context, h Host, settings map[string]st
 	if err != nil {
 		return flows.Secret{}, session{}, webError(err)
 	}
+	return signedIn(tok, settings, secret)
+}
+
+// signedIn checks an interactive sign-in's token and returns the secret to
+// store with it (more holds the consumer secret, if any).
+func signedIn(tok *oauth2.Token, settings map[string]string, more ...flows.Secret) (flows.Secret, session, error) {
+	secret := flows.NewSecret(nil)
+	if len(more) > 0 {
+		secret = more[0]
+	}
 	s, err := parseSession(tok, settings[InputLoginHost])
 	if err != nil {
 		return flows.Secret{}, session{}, err

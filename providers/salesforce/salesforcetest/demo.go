@@ -38,7 +38,7 @@ const (
 func Demo(scopes []string, keys ...crypto.Signer) (Org, error) {
 	app := App{Name: DemoAppName, ConsumerKey: DemoConsumerKey, ConsumerSecret: DemoConsumerSecret,
 		Scopes: scopes, AdminApproved: true, Permitted: []string{DemoPermissionSet, "System Administrator"},
-		CallbackURLs: []string{DemoCallbackURL}, RotateRefreshTokens: true}
+		CallbackURLs: []string{DemoCallbackURL}, RotateRefreshTokens: true, DeviceFlow: true}
 	for _, k := range keys {
 		c, err := Certificate(k)
 		if err != nil {

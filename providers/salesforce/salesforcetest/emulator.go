@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/providers/sandbox"
@@ -33,8 +34,9 @@ type Emulator struct {
 }
 
 var (
-	_ sandbox.Emulator = (*Emulator)(nil)
-	_ sandbox.Stateful = (*Emulator)(nil)
+	_ sandbox.Emulator       = (*Emulator)(nil)
+	_ sandbox.Stateful       = (*Emulator)(nil)
+	_ sandbox.DeviceApprover = (*Emulator)(nil)
 )
 
 // NewEmulator makes the sandbox's Salesforce emulator: the demo org, its
@@ -57,7 +59,9 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Server = New(Options{Orgs: []Org{org}})
+	// The demo org polls every second, so the sandbox's device sign-in
+	// does not keep the admin waiting.
+	e.Server = New(Options{Orgs: []Org{org}, DeviceInterval: time.Second})
 	return e, e.apply()
 }
 

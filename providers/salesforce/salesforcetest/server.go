@@ -94,6 +94,8 @@ type App struct {
 	RequireSecret, RequireSecretForRefresh bool
 	// RotateRefreshTokens is "Enable Refresh Token Rotation".
 	RotateRefreshTokens bool
+	// DeviceFlow is "Enable Device Flow".
+	DeviceFlow bool
 }
 
 // User is a user of the org.
@@ -125,6 +127,9 @@ type Options struct {
 	Orgs []Org
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// DeviceInterval is the device flow's polling interval; 0 means 5
+	// seconds.
+	DeviceInterval time.Duration
 }
 
 // session is what an access token stands for.
@@ -137,9 +142,10 @@ type session struct {
 
 // Server is the emulator. Its methods are safe for concurrent use.
 type Server struct {
-	opts   Options
-	mux    *http.ServeMux
-	replay oauthtest.ReplayCache
+	opts    Options
+	mux     *http.ServeMux
+	replay  oauthtest.ReplayCache
+	devices oauthtest.DeviceCodes
 
 	mu       sync.Mutex
 	orgs     []Org

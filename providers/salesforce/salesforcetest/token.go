@@ -62,7 +62,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if p.Get("grant_type") == "" && p.Get("response_type") == "device_code" {
+		s.deviceCode(w, r, p)
+		return
+	}
 	switch p.Get("grant_type") {
+	case "device":
+		s.devicePoll(w, r, p)
 	case oauthtest.JWTBearerGrantType:
 		s.jwtBearer(w, r, p)
 	case "authorization_code":
