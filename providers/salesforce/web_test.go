@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/flows/oauthtest"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/salesforce"
 	"github.com/tetherdev/tether/providers/salesforce/salesforcetest"
@@ -165,5 +167,37 @@ func TestWebSecretsNeverShow(t *testing.T) {
 	}
 	if c := r.check(apiPerm); c.Status != providers.Missing || !strings.Contains(c.Fix, "API Enabled") {
 		t.Errorf("API-disabled user: %+v", c)
+	}
+}
+
+// TestWebPasteBack: with no browser on this machine (SSH), the address
+// the admin's browser ends on is pasted back and completes the sign-in.
+func TestWebPasteBack(t *testing.T) {
+	f, in := webFixture(t, nil)
+	paste := make(chan string, 1)
+	hc := f.sb.HTTPClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	browser := &oauthtest.Browser{Client: hc} // elsewhere: it cannot reach this machine's loopback
+	io := flows.Interaction{Paste: paste, Events: func(ev flows.Event) {
+		if aw, ok := ev.(flows.AwaitingRedirect); ok && aw.Paste {
+			go func() {
+				_ = browser.Open(aw.URL)
+				visits, err := browser.Wait()
+				if err != nil || len(visits) != 1 {
+					t.Errorf("browser: %v %v", visits, err)
+					close(paste)
+					return
+				}
+				paste <- visits[0].Location
+			}()
+		}
+	}}
+	conn, secret, err := f.p.Connect(context.Background(), method(t, f.p, salesforce.MethodWeb), in, io)
+	if err != nil {
+		t.Fatalf("Connect() = %v", err)
+	}
+	conn.Capabilities = []string{"collect"}
+	if r := verify(t, f, conn, secret); r.check(apiPerm).Status != providers.Granted {
+		t.Errorf("checks = %+v", r.checks)
 	}
 }
