@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/tetherdev/tether/providers"
 )
 
 // decodeError reads a REST API error body: a JSON array of
@@ -152,4 +154,19 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// integrationUserFlag reads is_salesforce_integration_user from a
+// userinfo answer; ok is false when the answer does not say.
+func integrationUserFlag(a providers.Answer) (integration, ok bool) {
+	if !a.OK() {
+		return false, false
+	}
+	var info struct {
+		Integration *bool `json:"is_salesforce_integration_user"`
+	}
+	if json.Unmarshal(a.Body, &info) != nil || info.Integration == nil {
+		return false, false
+	}
+	return *info.Integration, true
 }

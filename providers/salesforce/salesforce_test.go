@@ -176,7 +176,7 @@ func TestJWTBearerVerifies(t *testing.T) {
 	if !strings.Contains(r.checks[0].Evidence, "/limits → 200") {
 		t.Errorf("evidence %q does not name the limits probe", r.checks[0].Evidence)
 	}
-	if len(r.warnings) != 1 || !strings.Contains(r.warnings[0], salesforcetest.DemoProfile) || !strings.Contains(r.warnings[0], salesforcetest.DemoPermissionSet) {
+	if len(r.warnings) != 1 || !strings.Contains(r.warnings[0], "a Salesforce Integration user") || !strings.Contains(r.warnings[0], salesforcetest.DemoProfile) || !strings.Contains(r.warnings[0], salesforcetest.DemoPermissionSet) {
 		t.Errorf("warnings = %q, want the profile and permission set named", r.warnings)
 	}
 	if d := f.p.Describe(conn); d.APIHost != salesforcetest.DemoMyDomain || !strings.Contains(d.Principal, salesforcetest.DemoUsername) {

@@ -249,8 +249,22 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		},
 	}
 	v.Probes = probeTable(s, pr, &user)
+	// The OpenID userinfo needs no api scope, so it proves nothing; it
+	// says whether the user is a Salesforce Integration user, alongside.
+	var info providers.Answer
+	infoDone := make(chan struct{})
+	getInfo := func() {
+		defer close(infoDone)
+		info = pr.Get(ctx, s.instance.url("/services/oauth2/userinfo"))
+	}
+	if p.env.Sequential {
+		getInfo()
+	} else {
+		go getInfo()
+	}
 	v.Run(ctx, r)
-	p.reportUser(conn, user, r)
+	<-infoDone
+	p.reportUser(conn, user, info, r)
 	if g != unsaid {
 		for _, e := range providers.ExcessGrants(p.cat, conn.Capabilities, s.scopes) {
 			if slices.Contains(signInScopes, e.Identifier) {
@@ -268,7 +282,7 @@ var signInScopes = []string{"refresh_token", "offline_access", "id", "openid", "
 
 // reportUser names the integration user's profile and permission sets,
 // and flags a System Administrator used for collection.
-func (p *Provider) reportUser(conn providers.Connection, a providers.Answer, r providers.Reporter) {
+func (p *Provider) reportUser(conn providers.Connection, a, info providers.Answer, r providers.Reporter) {
 	if !a.OK() {
 		// A session the REST API refuses is the api check's to explain.
 		refused := a.Status == http.StatusUnauthorized || strings.HasPrefix(a.Code, "API_")
@@ -282,7 +296,11 @@ func (p *Provider) reportUser(conn providers.Connection, a providers.Answer, r p
 		r.Warn("the integration user's profile and permission sets could not be read: " + err.Error())
 		return
 	}
-	r.Warn("tether acts as " + u.String())
+	line := "tether acts as " + u.String()
+	if integration, ok := integrationUserFlag(info); ok && integration {
+		line += ", a Salesforce Integration user"
+	}
+	r.Warn(line)
 	if u.Profile == "System Administrator" {
 		capa := ""
 		if len(conn.Capabilities) > 0 {

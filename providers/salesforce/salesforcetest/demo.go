@@ -48,7 +48,7 @@ func Demo(scopes []string, keys ...crypto.Signer) (Org, error) {
 	}
 	return Org{ID: DemoOrgID, MyDomain: DemoMyDomain, Apps: []App{app}, Users: []User{
 		{ID: DemoUserID, Username: DemoUsername, Name: "Tether Integration", Email: "it@tether-demo.example",
-			Profile: DemoProfile, PermissionSets: []string{DemoPermissionSet}, APIEnabled: true},
+			Profile: DemoProfile, PermissionSets: []string{DemoPermissionSet}, APIEnabled: true, Integration: true},
 		{ID: DemoAdminUserID, Username: DemoAdminUsername, Name: "Demo Admin", Email: "admin@tether-demo.example",
 			Profile: "System Administrator", APIEnabled: true},
 	}}, nil

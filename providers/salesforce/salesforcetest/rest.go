@@ -178,16 +178,17 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	base := "https://" + org.MyDomain
 	oauthtest.WriteJSON(w, http.StatusOK, map[string]any{
-		"sub":                "https://" + org.LoginHost() + "/id/" + org.ID + "/" + user.ID,
-		"user_id":            user.ID,
-		"organization_id":    org.ID,
-		"preferred_username": user.Username,
-		"name":               user.Name,
-		"email":              user.Email,
-		"email_verified":     true,
-		"active":             !user.Inactive,
-		"user_type":          "STANDARD",
-		"is_app_installed":   sess.appKey != "",
-		"urls":               map[string]string{"rest": base + "/services/data/v{version}/", "custom_domain": base},
+		"sub":                            "https://" + org.LoginHost() + "/id/" + org.ID + "/" + user.ID,
+		"user_id":                        user.ID,
+		"organization_id":                org.ID,
+		"preferred_username":             user.Username,
+		"name":                           user.Name,
+		"email":                          user.Email,
+		"email_verified":                 true,
+		"active":                         !user.Inactive,
+		"user_type":                      "STANDARD",
+		"is_app_installed":               sess.appKey != "",
+		"is_salesforce_integration_user": user.Integration,
+		"urls":                           map[string]string{"rest": base + "/services/data/v{version}/", "custom_domain": base},
 	})
 }

@@ -107,6 +107,8 @@ type User struct {
 	Profile  string
 	// PermissionSets are assigned besides the profile.
 	PermissionSets []string
+	// Integration is a Salesforce Integration user licence.
+	Integration bool
 	// APIEnabled is "API Enabled" from the profile or a permission set.
 	APIEnabled bool
 	Inactive   bool
