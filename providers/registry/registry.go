@@ -19,6 +19,8 @@ import (
 	"github.com/tetherdev/tether/providers/google/googletest"
 	"github.com/tetherdev/tether/providers/okta"
 	"github.com/tetherdev/tether/providers/okta/oktatest"
+	"github.com/tetherdev/tether/providers/salesforce"
+	"github.com/tetherdev/tether/providers/salesforce/salesforcetest"
 	"github.com/tetherdev/tether/providers/sandbox"
 )
 
@@ -39,6 +41,7 @@ var Entries = []Entry{
 	{google.ID, factory(google.New), googletest.NewEmulator},
 	{okta.ID, factory(okta.New), oktatest.NewEmulator},
 	{entra.ID, factory(entra.New), entratest.NewEmulator},
+	{salesforce.ID, factory(salesforce.New), salesforcetest.NewEmulator},
 }
 
 // factory adapts a provider package's constructor to Entry.New.
