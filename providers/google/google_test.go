@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -450,5 +452,48 @@ func TestExcessDelegation(t *testing.T) {
 	f.emu().SetDelegation(googletest.DemoClientID, allScopes(t)[:7])
 	if r, _ := verify(t, f, conn, secret); len(r.byStatus()[providers.Excess]) != 0 {
 		t.Errorf("with the delegation trimmed: %v", r.byStatus())
+	}
+}
+
+// failingGroups answers 503 to the groups list, and passes on the rest.
+type failingGroups struct{ next http.RoundTripper }
+
+func (f failingGroups) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/admin/directory/v1/groups") {
+		body := `{"error":{"code":503,"message":"Backend Error","errors":[{"reason":"backendError"}]}}`
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+	}
+	return f.next.RoundTrip(r)
+}
+
+// TestFailedGroupsReadProvesNoMembersScope: when the groups read fails,
+// the members scope, whose read needs a group, is no verdict: tokeninfo
+// stands in only for a domain shown to have no groups.
+func TestFailedGroupsReadProvesNoMembersScope(t *testing.T) {
+	f := start(t, providers.Env{})
+	conn, secret := setUp(t, f)
+	client := *f.sb.HTTPClient()
+	client.Transport = failingGroups{next: client.Transport}
+	p, err := google.New(f.cat, providers.Env{HTTP: &client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p = p
+	r, err := verify(t, f, conn, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, c := range r.checks {
+		if strings.HasSuffix(c.Permission, "group.member.readonly") || strings.HasSuffix(c.Permission, "group.readonly") {
+			seen++
+			if c.Status == providers.Granted {
+				t.Errorf("%s = granted with the groups read failing: %s", c.Permission, c.Evidence)
+			}
+		}
+	}
+	if seen != 2 {
+		t.Fatalf("%d group checks, want 2: %+v", seen, r.checks)
 	}
 }

@@ -128,6 +128,12 @@ func probeTable(a account, tokens map[string]minted, pr func(tok *oauth2.Token) 
 					// API) refuses this one too: tokeninfo must not hide it.
 					return groups
 				}
+				if !groups.OK() {
+					// A groups read that failed (a 503, the deadline)
+					// proves nothing about the domain's groups: only a
+					// domain shown to have none falls back to tokeninfo.
+					return providers.Answer{Err: errors.New("not run: the groups read it needs a group from failed: " + groups.String())}
+				}
 				group, why := aGroup(groups)
 				if group == "" {
 					return confirmByTokenInfo(after["member-token"], p.scope, why)
