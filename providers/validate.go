@@ -3,7 +3,9 @@ package providers
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -255,3 +257,19 @@ func checkVerification(v *Verification) error {
 // hasControl reports whether s holds a control character, which a
 // terminal would obey instead of printing.
 func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
+// Shown is how an error names a value the admin typed: quoted when it is
+// short, one line, and has no long run of token characters (a host name,
+// an email, a GUID), and otherwise only by its length, since a value
+// that fails a field's check is often a secret pasted into the wrong
+// field (a key, a token) and must not be echoed.
+func Shown(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= 80 && !strings.ContainsAny(s, "\n\r") && !tokenRun.MatchString(s) {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("the value given (%d characters, not shown: it may be a secret)", len(s))
+}
+
+// tokenRun is a run of characters long enough to be a secret's.
+var tokenRun = regexp.MustCompile(`[A-Za-z0-9_+/=~]{24,}`)

@@ -261,3 +261,18 @@ func TestVerifyReadsNoSecretThroughAnUnsafeDir(t *testing.T) {
 		t.Errorf("Verify() once fixed = %v after %d reads", res.Err, cs.loads)
 	}
 }
+
+func TestShown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"acme.okta.com", `"acme.okta.com"`},
+		{" admin@acme.com ", `"admin@acme.com"`},
+		{"72f988bf-86f1-41af-91ab-2d7cd011db47", `"72f988bf-86f1-41af-91ab-2d7cd011db47"`},
+		{"00a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0", "the value given (42 characters, not shown: it may be a secret)"},
+		{"-----BEGIN PRIVATE KEY-----\nMII\n-----END PRIVATE KEY-----", "the value given (57 characters, not shown: it may be a secret)"},
+		{strings.Repeat("a.", 50), "the value given (100 characters, not shown: it may be a secret)"},
+	} {
+		if got := Shown(tc.in); got != tc.want {
+			t.Errorf("Shown(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

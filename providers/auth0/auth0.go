@@ -132,7 +132,7 @@ func (p *Provider) Methods() []providers.Method {
 func CanonicalDomain(s string) (string, error) {
 	h, err := flows.ParseHost(s, flows.HostOptions{})
 	if err != nil || !strings.HasSuffix(h.Name, ".auth0.com") {
-		return "", fmt.Errorf("%q is not an Auth0 tenant domain%s: use the canonical domain from Settings → Domain, like acme.us.auth0.com (a custom domain goes in %s)", s, hostReason(err), InputCustomDomain)
+		return "", fmt.Errorf("%s is not an Auth0 tenant domain%s: use the canonical domain from Settings → Domain, like acme.us.auth0.com (a custom domain goes in %s)", providers.Shown(s), hostReason(err), InputCustomDomain)
 	}
 	return h.Name, nil
 }
@@ -153,7 +153,7 @@ func hostReason(err error) string {
 func CustomDomain(s string) (string, error) {
 	h, err := flows.ParseHost(s, flows.HostOptions{Loopback: true})
 	if err != nil {
-		return "", fmt.Errorf("%q is not a domain name%s: use the custom domain alone, like login.acme.com", s, hostReason(err))
+		return "", fmt.Errorf("%s is not a domain name%s: use the custom domain alone, like login.acme.com", providers.Shown(s), hostReason(err))
 	}
 	return h.String(), nil
 }
@@ -226,7 +226,7 @@ func validPrivateKey(s string) error {
 
 func validAlg(s string) error {
 	if !slices.Contains(signingAlgs, strings.ToUpper(strings.TrimSpace(s))) {
-		return fmt.Errorf("%q is not an algorithm Auth0 accepts for client assertions: use %s", s, strings.Join(signingAlgs, ", "))
+		return fmt.Errorf("%s is not an algorithm Auth0 accepts for client assertions: use %s", providers.Shown(s), strings.Join(signingAlgs, ", "))
 	}
 	return nil
 }

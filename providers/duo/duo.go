@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/tetherdev/tether/catalog"
@@ -94,7 +93,7 @@ var hostPattern = regexp.MustCompile(`^api-[a-z0-9]{8}\.(duosecurity|duofederal)
 func APIHostname(s string) (string, error) {
 	h, err := flows.ParseHost(s, flows.HostOptions{})
 	if err != nil || !hostPattern.MatchString(h.Name) {
-		shown := strconv.Quote(s)
+		shown := providers.Shown(s)
 		if skeyPattern.MatchString(strings.TrimSpace(s)) {
 			shown = "that value, which looks like a secret key,"
 		}

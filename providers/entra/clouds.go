@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/tetherdev/tether/providers"
 )
 
 // Cloud is one Microsoft cloud: its sign-in host, its Microsoft Graph
@@ -40,7 +42,7 @@ func CloudByID(id string) (Cloud, error) {
 	for i, c := range Clouds {
 		ids[i] = c.ID
 	}
-	return Cloud{}, fmt.Errorf("%q is not a Microsoft cloud tether knows: use one of %s (global unless the tenant is in a US Government or China cloud)", id, strings.Join(ids, ", "))
+	return Cloud{}, fmt.Errorf("%s is not a Microsoft cloud tether knows: use one of %s (global unless the tenant is in a US Government or China cloud)", providers.Shown(id), strings.Join(ids, ", "))
 }
 
 // GraphResource is the resource the tokens are for, as the scope names

@@ -178,7 +178,7 @@ func CanonicalTenant(s string) (string, error) {
 	case len(t) <= 253 && domainPattern.MatchString(t):
 		return t, nil
 	}
-	return "", fmt.Errorf("%q is not a tenant: use the Directory (tenant) ID, a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain like contoso.onmicrosoft.com", s)
+	return "", fmt.Errorf("%s is not a tenant: use the Directory (tenant) ID, a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47, or a verified domain like contoso.onmicrosoft.com", providers.Shown(s))
 }
 
 func validClientID(s string) error {

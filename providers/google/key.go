@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/tetherdev/tether/flows"
+	"github.com/tetherdev/tether/providers"
 )
 
 // maxKeyFile bounds a key file: a real one is about 2.3 KiB.
@@ -192,7 +193,7 @@ func validKey(s string) error { _, err := ReadKey(s); return err }
 func ParseAdmin(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	a, err := mail.ParseAddress(s)
-	bad := fmt.Errorf("%q is not an email address: give the primary address of a Workspace admin, like admin@acme.com", s)
+	bad := fmt.Errorf("%s is not an email address: give the primary address of a Workspace admin, like admin@acme.com", providers.Shown(s))
 	if err != nil || a.Address != s || a.Name != "" {
 		return "", bad
 	}

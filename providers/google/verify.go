@@ -128,10 +128,13 @@ func probeTable(a account, tokens map[string]minted, pr func(tok *oauth2.Token) 
 					// API) refuses this one too: tokeninfo must not hide it.
 					return groups
 				}
-				if !groups.OK() {
+				gt := tokens[scopeGroups]
+				refused := lacksScope(groups) || errors.Is(gt.err, errNotConsented) || isUndelegated(gt.err)
+				if !groups.OK() && !refused {
 					// A groups read that failed (a 503, the deadline)
-					// proves nothing about the domain's groups: only a
-					// domain shown to have none falls back to tokeninfo.
+					// proves nothing about the domain's groups: tokeninfo
+					// stands in only where no group can be had, a domain
+					// shown to have none or a groups scope refused.
 					return providers.Answer{Err: errors.New("not run: the groups read it needs a group from failed: " + groups.String())}
 				}
 				group, why := aGroup(groups)
@@ -164,6 +167,12 @@ func probeTable(a account, tokens map[string]minted, pr func(tok *oauth2.Token) 
 func blocksAll(a providers.Answer) bool {
 	return a.Err == nil && (a.Status == http.StatusUnauthorized ||
 		a.Status == http.StatusForbidden && (a.Code == reasonForbidden || a.Code == reasonDisabled))
+}
+
+// lacksScope reports whether an answer is the refusal of a token that
+// lacks the read's scope: a definite answer, not a failure.
+func lacksScope(a providers.Answer) bool {
+	return a.Err == nil && a.Status == http.StatusForbidden && a.Code == reasonScope
 }
 
 // aGroup finds a group to list the members of, or says why there is none.

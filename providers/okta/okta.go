@@ -188,13 +188,13 @@ func ParseOrg(s string) (Org, error) {
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
-			return Org{}, fmt.Errorf("%q is not a URL: %s", raw, orgExample)
+			return Org{}, fmt.Errorf("%s is not a URL: %s", providers.Shown(raw), orgExample)
 		}
 		if !strings.EqualFold(u.Scheme, "https") {
-			return Org{}, fmt.Errorf("%q: Okta orgs are reached over https only: %s", raw, orgExample)
+			return Org{}, fmt.Errorf("%s: Okta orgs are reached over https only: %s", providers.Shown(raw), orgExample)
 		}
 		if u.User != nil {
-			return Org{}, fmt.Errorf("%q has a user name in it: %s", raw, orgExample)
+			return Org{}, fmt.Errorf("%s has a user name in it: %s", providers.Shown(raw), orgExample)
 		}
 		raw = u.Host
 	} else if i := strings.IndexAny(raw, "/?#"); i >= 0 {
@@ -202,19 +202,19 @@ func ParseOrg(s string) (Org, error) {
 	}
 	h, err := flows.ParseHost(raw, flows.HostOptions{})
 	if err != nil || !strings.Contains(h.Name, ".") {
-		return Org{}, fmt.Errorf("%q is not an org host name%s: %s", s, hostReason(err), orgExample)
+		return Org{}, fmt.Errorf("%s is not an org host name%s: %s", providers.Shown(s), hostReason(err), orgExample)
 	}
 	o := Org{Host: h.Name}
 	for _, suf := range oktaSuffixes {
 		if h.Name == suf[1:] {
-			return Org{}, fmt.Errorf("%q is not an org host name (it is Okta's own domain): %s", s, orgExample)
+			return Org{}, fmt.Errorf("%s is not an org host name (it is Okta's own domain): %s", providers.Shown(s), orgExample)
 		}
 		sub, ok := strings.CutSuffix(h.Name, suf)
 		if !ok {
 			continue
 		}
 		if sub == "" || strings.Contains(sub, ".") {
-			return Org{}, fmt.Errorf("%q is not an org of %s: %s", s, strings.TrimPrefix(suf, "."), orgExample)
+			return Org{}, fmt.Errorf("%s is not an org of %s: %s", providers.Shown(s), strings.TrimPrefix(suf, "."), orgExample)
 		}
 		if base, ok := strings.CutSuffix(sub, "-admin"); ok && base != "" {
 			o.Host = base + suf

@@ -174,7 +174,7 @@ func Port(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1024 || n > 65535 {
-		return 0, fmt.Errorf("%q is not a callback port: use a number from 1024 to 65535, like %d, the port of the app's callback URL", s, DefaultPort)
+		return 0, fmt.Errorf("%s is not a callback port: use a number from 1024 to 65535, like %d, the port of the app's callback URL", providers.Shown(s), DefaultPort)
 	}
 	return n, nil
 }
@@ -207,10 +207,10 @@ func LoginHost(s string) (Host, error) {
 	}
 	h, err := parseHost(s)
 	if err != nil {
-		return Host{}, fmt.Errorf("%q is not a Salesforce login host%s: use login.salesforce.com, test.salesforce.com (a sandbox) or your My Domain like acme.my.salesforce.com", s, hostReason(err))
+		return Host{}, fmt.Errorf("%s is not a Salesforce login host%s: use login.salesforce.com, test.salesforce.com (a sandbox) or your My Domain like acme.my.salesforce.com", providers.Shown(s), hostReason(err))
 	}
 	if !h.IsLoopback() && !strings.HasSuffix(h.Name, ".salesforce.com") {
-		return Host{}, fmt.Errorf("%q is not a Salesforce login host: use login.salesforce.com, test.salesforce.com (a sandbox) or your My Domain like acme.my.salesforce.com", s)
+		return Host{}, fmt.Errorf("%s is not a Salesforce login host: use login.salesforce.com, test.salesforce.com (a sandbox) or your My Domain like acme.my.salesforce.com", providers.Shown(s))
 	}
 	return h, nil
 }
@@ -235,7 +235,7 @@ func (h Host) audience() string {
 func Audience(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q is not an audience: use an https URL like https://login.salesforce.com", s)
+		return "", fmt.Errorf("%s is not an audience: use an https URL like https://login.salesforce.com", providers.Shown(s))
 	}
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
