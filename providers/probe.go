@@ -237,7 +237,9 @@ func (p *Prober) once(ctx context.Context, a *Answer, attempt int, method, rawUR
 	resp, err := p.Env.HTTP.Do(req)
 	if err != nil {
 		a.Err = p.ctxErr(ctx, flows.NetError(rawURL, err))
-		return transient(err) && ctx.Err() == nil, p.backoff(attempt)
+		// A write that may have reached the server (the connection broke
+		// after it was sent) is not sent again: it may have been done.
+		return transient(err) && ctx.Err() == nil && (idempotent(method) || notSent(err)), p.backoff(attempt)
 	}
 	defer resp.Body.Close()
 	a.Status, a.Header = resp.StatusCode, resp.Header
@@ -283,10 +285,34 @@ func (p *Prober) once(ctx context.Context, a *Answer, attempt int, method, rawUR
 		}
 		return true, wait
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if !idempotent(method) {
+			// The server may have done the write before it failed: sending
+			// it again could do it twice (two apps, two keys).
+			a.Notes = append(a.Notes, "not retried: a "+method+" may have been carried out")
+			return false, 0
+		}
 		wait, _ := p.retryAfter(resp.Header, attempt)
 		return true, wait
 	}
 	return false, 0
+}
+
+// idempotent reports whether sending a request twice does what sending
+// it once does (RFC 9110 §9.2.2), so that a failed attempt may be
+// repeated.
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// notSent reports whether a request failed before any of it reached the
+// server: the connection was never made.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // attempts is how many tries one request gets.

@@ -271,3 +271,41 @@ func TestProberBackoffHook(t *testing.T) {
 		t.Errorf("Authorization per attempt = %v, want each attempt signed anew", s.authSeen)
 	}
 }
+
+// TestProberNeverSendsAWriteTwice: a POST that failed in a way the server
+// may have done it (a 5xx, a connection broken after sending) is not sent
+// again; a rate-limited one, refused before it was done, is; a GET is
+// retried either way.
+func TestProberNeverSendsAWriteTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		method   string
+		steps    []http.HandlerFunc
+		requests int
+		ok       bool
+	}{
+		{"POST 503", http.MethodPost, []http.HandlerFunc{status(503, `{}`), status(201, `{}`)}, 1, false},
+		{"POST 504", http.MethodPost, []http.HandlerFunc{status(504, `{}`), status(201, `{}`)}, 1, false},
+		{"POST reset", http.MethodPost, []http.HandlerFunc{reset, status(201, `{}`)}, 1, false},
+		{"POST 429", http.MethodPost, []http.HandlerFunc{status(429, `{}`), status(201, `{}`)}, 2, true},
+		{"PATCH 502", http.MethodPatch, []http.HandlerFunc{status(502, `{}`), status(200, `{}`)}, 1, false},
+		{"GET 503", http.MethodGet, []http.HandlerFunc{status(503, `{}`), status(200, `{}`)}, 2, true},
+		{"PUT 503", http.MethodPut, []http.HandlerFunc{status(503, `{}`), status(200, `{}`)}, 2, true},
+		{"GET reset", http.MethodGet, []http.HandlerFunc{reset, status(200, `{}`)}, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{steps: tc.steps}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+			p := &Prober{Provider: "Okta", Env: Env{HTTP: srv.Client(), Clock: clk.clock()}}
+			a := p.Do(context.Background(), tc.method, srv.URL+"/api/v1/apps", []byte(`{}`), nil)
+			s.mu.Lock()
+			n := s.n
+			s.mu.Unlock()
+			if n != tc.requests || a.OK() != tc.ok {
+				t.Fatalf("%d requests, ok %v (%v); want %d, ok %v", n, a.OK(), a, tc.requests, tc.ok)
+			}
+		})
+	}
+}
