@@ -340,8 +340,10 @@ func (s *session) observe(id string, a providers.Answer) providers.Observation {
 		s.mu.Unlock()
 		return f.decide(id)
 	case a.Err == nil && insufficientScope(a):
-		o.Status = providers.Missing
-		o.Evidence += " insufficient_scope (the token needs " + scopeRolesRead + " to read the app's roles)"
+		// The app's roles could not be read: its permissions are not
+		// seen, which proves none of them missing.
+		o.Status = providers.Unknown
+		o.Evidence += " insufficient_scope: the token lacks " + scopeRolesRead + ", so the app's roles, and the permissions they give, cannot be read"
 	case a.Err == nil && a.Status == http.StatusForbidden && a.Code == "E0000006":
 		o.Status = providers.Unknown
 		o.Evidence += ": " + s.principal() + " may not read its own role assignments, so its permissions cannot be seen without acting on a user"
@@ -371,6 +373,9 @@ func (s *session) fix(n catalog.Need) (string, string) {
 	}
 	if s.serviceApp() && s.grantOf(scopeManage) == lacks {
 		return "grant " + scopeManage + " on the app's Okta API Scopes tab", s.appURL()
+	}
+	if s.serviceApp() && s.grantOf(scopeRolesRead) == lacks {
+		return "grant " + scopeRolesRead + " on the app's Okta API Scopes tab, so that tether can read the app's roles, then verify again", s.appURL()
 	}
 	return fmt.Sprintf("add %s to the custom admin role assigned to %s (Security → Administrators → Roles), bound to a resource set of All users", perm, who),
 		s.org.Admin(rolesPage)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/providers"
 )
 
@@ -210,4 +211,20 @@ func FuzzRoleDocuments(f *testing.F) {
 		_, _ = parsePermissions([]byte(s))
 		_, _, _ = resourcesCoverAllUsers([]byte(s))
 	})
+}
+
+// TestUnreadableRolesProveNothingMissing: a service app whose token lacks
+// okta.roles.read cannot read its own roles; its remediation permissions
+// are unknown, and the fix is the scope, not the custom role.
+func TestUnreadableRolesProveNothingMissing(t *testing.T) {
+	s := &session{conn: providers.Connection{Method: MethodServiceApp}, scopes: []string{scopeManage, "okta.users.read"}}
+	challenge := http.Header{"Www-Authenticate": {`Bearer realm="x", scope="okta.roles.read", error="insufficient_scope"`}}
+	o := s.observe("okta.users.lifecycle.suspend", providers.Answer{Status: 403, Header: challenge})
+	if o.Status != providers.Unknown || !strings.Contains(o.Evidence, scopeRolesRead) {
+		t.Fatalf("observe = %+v, want unknown naming %s", o, scopeRolesRead)
+	}
+	fix, _ := s.fix(catalog.Need{Capability: "suspend-users", Permission: catalog.Permission{Name: "okta.users.lifecycle.suspend"}})
+	if !strings.HasPrefix(fix, "grant "+scopeRolesRead) {
+		t.Errorf("fix = %q, want the okta.roles.read grant", fix)
+	}
 }
