@@ -159,6 +159,13 @@ func (s *FileStore) identityForWriting() (*age.X25519Identity, error) {
 		return id, err
 	}
 	if orphan, h, ok := s.encryptedWithMissingKey(); ok {
+		// Another first run may have made the key, then written that
+		// credential, since the key was looked for: a key is always in
+		// place before anything is encrypted to it, so only a key still
+		// missing now is lost.
+		if id, err := s.key.identity(); !errors.Is(err, errNoKeyYet) {
+			return id, err
+		}
 		return nil, s.missingKey(orphan, h)
 	}
 	if s.WorkFactor < 0 || s.WorkFactor > 30 {
