@@ -1,7 +1,6 @@
 package auth0test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -75,20 +74,14 @@ func (e *Emulator) Demo() (string, map[string]string) { return "client-secret", 
 func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, id := range p.Identifiers() {
-		e.withheld = slices.DeleteFunc(e.withheld, func(s string) bool { return s == id })
-		e.granted = slices.DeleteFunc(e.granted, func(s string) bool { return s == id })
-		if granted {
-			e.granted = append(e.granted, id)
-		}
-	}
+	e.granted, e.withheld = sandbox.SetGranted(e.granted, e.withheld, p, granted)
 	return e.apply()
 }
 
 // apply sets the demo application's grant: the tenant's, less what this
 // run withholds.
 func (e *Emulator) apply() error {
-	scopes := slices.DeleteFunc(slices.Clone(e.granted), func(s string) bool { return slices.Contains(e.withheld, s) })
+	scopes := sandbox.Effective(e.granted, e.withheld)
 	return e.SetGrant(DemoDomain, DemoClientID, demoAudience, scopes)
 }
 
@@ -109,13 +102,8 @@ func (e *Emulator) State() ([]byte, error) {
 // Restore takes a saved state, refusing anything that is not one.
 func (e *Emulator) Restore(data []byte) error {
 	var st emulatorState
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := sandbox.DecodeState(data, &st); err != nil {
 		return fmt.Errorf("not an Auth0 demo tenant state: %w", err)
-	}
-	if dec.More() {
-		return fmt.Errorf("not an Auth0 demo tenant state: data after the JSON")
 	}
 	if st.Version != 1 {
 		return fmt.Errorf("Auth0 demo tenant state version %d: this tether reads version 1", st.Version)

@@ -1,7 +1,6 @@
 package duotest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -67,20 +66,14 @@ func (e *Emulator) Demo() (string, map[string]string) {
 func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, id := range p.Identifiers() {
-		e.withheld = slices.DeleteFunc(e.withheld, func(s string) bool { return s == id })
-		e.granted = slices.DeleteFunc(e.granted, func(s string) bool { return s == id })
-		if granted {
-			e.granted = append(e.granted, id)
-		}
-	}
+	e.granted, e.withheld = sandbox.SetGranted(e.granted, e.withheld, p, granted)
 	return e.apply()
 }
 
 // apply sets the demo application's grants: its own, less what this run
 // withholds.
 func (e *Emulator) apply() error {
-	grants := slices.DeleteFunc(slices.Clone(e.granted), func(s string) bool { return slices.Contains(e.withheld, s) })
+	grants := sandbox.Effective(e.granted, e.withheld)
 	if !e.SetGrants(DemoHost, DemoIKey, grants) {
 		return fmt.Errorf("duotest: the demo application is missing")
 	}
@@ -106,13 +99,8 @@ func (e *Emulator) Restore(data []byte) error {
 		return fmt.Errorf("not a Duo demo account state: %d bytes", len(data))
 	}
 	var st emulatorState
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := sandbox.DecodeState(data, &st); err != nil {
 		return fmt.Errorf("not a Duo demo account state: %w", err)
-	}
-	if dec.More() {
-		return fmt.Errorf("not a Duo demo account state: data after the JSON")
 	}
 	if st.Version != 1 {
 		return fmt.Errorf("Duo demo account state version %d: this tether reads version 1", st.Version)

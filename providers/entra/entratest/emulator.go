@@ -1,7 +1,6 @@
 package entratest
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
@@ -116,13 +115,7 @@ func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.syncLocked()
-	for _, id := range p.Identifiers() {
-		e.withheld = slices.DeleteFunc(e.withheld, func(s string) bool { return s == id })
-		e.granted = slices.DeleteFunc(e.granted, func(s string) bool { return s == id })
-		if granted {
-			e.granted = append(e.granted, id)
-		}
-	}
+	e.granted, e.withheld = sandbox.SetGranted(e.granted, e.withheld, p, granted)
 	e.Withhold(e.withheld)
 	return e.apply()
 }
@@ -137,7 +130,7 @@ func (e *Emulator) syncLocked() {
 }
 
 func (e *Emulator) apply() error {
-	roles := slices.DeleteFunc(slices.Clone(e.granted), func(s string) bool { return slices.Contains(e.withheld, s) })
+	roles := sandbox.Effective(e.granted, e.withheld)
 	return e.SetRoles(DemoTenantID, DemoClientID, roles)
 }
 
@@ -235,13 +228,8 @@ func (e *Emulator) Restore(data []byte) error {
 		return fmt.Errorf("not an Entra demo tenant state: %d bytes", len(data))
 	}
 	var st emulatorState
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := sandbox.DecodeState(data, &st); err != nil {
 		return fmt.Errorf("not an Entra demo tenant state: %w", err)
-	}
-	if dec.More() {
-		return fmt.Errorf("not an Entra demo tenant state: data after the JSON")
 	}
 	if st.Version != 1 && st.Version != 2 {
 		return fmt.Errorf("Entra demo tenant state version %d: this tether reads versions 1 and 2", st.Version)

@@ -1,7 +1,6 @@
 package googletest
 
 import (
-	"bytes"
 	"crypto"
 	"encoding/json"
 	"fmt"
@@ -81,13 +80,7 @@ func (e *Emulator) Demo() (string, map[string]string) { return "service-account"
 func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, id := range p.Identifiers() {
-		e.withheld = slices.DeleteFunc(e.withheld, func(s string) bool { return s == id })
-		e.granted = slices.DeleteFunc(e.granted, func(s string) bool { return s == id })
-		if granted {
-			e.granted = append(e.granted, id)
-		}
-	}
+	e.granted, e.withheld = sandbox.SetGranted(e.granted, e.withheld, p, granted)
 	// The browser method's fix is a consent that ticks them.
 	e.Consent(DemoOAuthClientID, p.Identifiers(), granted)
 	e.apply()
@@ -97,7 +90,7 @@ func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 // apply sets the demo delegation: the domain's, less what this run
 // withholds.
 func (e *Emulator) apply() {
-	scopes := slices.DeleteFunc(slices.Clone(e.granted), func(s string) bool { return slices.Contains(e.withheld, s) })
+	scopes := sandbox.Effective(e.granted, e.withheld)
 	e.SetDelegation(DemoClientID, scopes)
 	// The demo admin unticks the withheld scopes on the consent screen,
 	// and the tokens of this run lack them.
@@ -122,13 +115,8 @@ func (e *Emulator) State() ([]byte, error) {
 // Restore takes a saved state, refusing anything that is not one.
 func (e *Emulator) Restore(data []byte) error {
 	var st emulatorState
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := sandbox.DecodeState(data, &st); err != nil {
 		return fmt.Errorf("not a Google demo domain state: %w", err)
-	}
-	if dec.More() {
-		return fmt.Errorf("not a Google demo domain state: data after the JSON")
 	}
 	if st.Version != 1 {
 		return fmt.Errorf("Google demo domain state version %d: this tether reads version 1", st.Version)

@@ -1,7 +1,6 @@
 package salesforcetest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -86,20 +85,14 @@ func (e *Emulator) Demo() (string, map[string]string) { return "jwt-bearer", e.d
 func (e *Emulator) SetGranted(p catalog.Permission, granted bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, id := range p.Identifiers() {
-		e.withheld = slices.DeleteFunc(e.withheld, func(s string) bool { return s == id })
-		e.granted = slices.DeleteFunc(e.granted, func(s string) bool { return s == id })
-		if granted {
-			e.granted = append(e.granted, id)
-		}
-	}
+	e.granted, e.withheld = sandbox.SetGranted(e.granted, e.withheld, p, granted)
 	return e.apply()
 }
 
 // apply sets the demo app's scopes: the org's, less what this run
 // withholds, plus refresh_token.
 func (e *Emulator) apply() error {
-	scopes := slices.DeleteFunc(slices.Clone(e.granted), func(s string) bool { return slices.Contains(e.withheld, s) })
+	scopes := sandbox.Effective(e.granted, e.withheld)
 	if !e.SetScopes(DemoOrgID, DemoConsumerKey, append(scopes, demoScopes...)) {
 		return fmt.Errorf("salesforcetest: the demo app is missing")
 	}
@@ -127,13 +120,8 @@ func (e *Emulator) State() ([]byte, error) {
 // Restore takes a saved state, refusing anything that is not one.
 func (e *Emulator) Restore(data []byte) error {
 	var st emulatorState
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
+	if err := sandbox.DecodeState(data, &st); err != nil {
 		return fmt.Errorf("not a Salesforce demo org state: %w", err)
-	}
-	if dec.More() {
-		return fmt.Errorf("not a Salesforce demo org state: data after the JSON")
 	}
 	if st.Version != 1 {
 		return fmt.Errorf("Salesforce demo org state version %d: this tether reads version 1", st.Version)
