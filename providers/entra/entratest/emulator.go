@@ -51,11 +51,7 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 	e := &Emulator{granted: all, demo: map[string]string{
 		"tenant": DemoDomain, "client_id": DemoClientID, "client_secret": DemoClientSecret, "certificate": keyPEM + certPEM,
 	}}
-	for _, s := range all {
-		if !slices.Contains(cfg.Granted(), s) {
-			e.withheld = append(e.withheld, s)
-		}
-	}
+	e.withheld = cfg.Denied()
 	e.Server = New(Options{Tenants: []Tenant{Demo(all, cfg.Granted(), time.Now(), cert)}})
 	e.Withhold(e.withheld)
 	return e, nil
