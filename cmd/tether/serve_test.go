@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -165,22 +164,11 @@ func (s *served) client(t *testing.T, key gossh.Signer) *gossh.Client {
 
 func (s *served) run(t *testing.T, key gossh.Signer, cmd string) result {
 	t.Helper()
-	sess, err := s.client(t, key).NewSession()
-	if err != nil {
-		t.Fatal(err)
+	r := s.runNoFatal(key, cmd)
+	if r.err != nil {
+		t.Fatalf("ssh %s: %v", cmd, r.err)
 	}
-	defer sess.Close()
-	var out, errOut bytes.Buffer
-	sess.Stdout, sess.Stderr = &out, &errOut
-	r := result{}
-	var exit *gossh.ExitError
-	if err := sess.Run(cmd); errors.As(err, &exit) {
-		r.code = exit.ExitStatus()
-	} else if err != nil {
-		t.Fatalf("ssh %s: %v", cmd, err)
-	}
-	r.stdout, r.stderr = out.String(), errOut.String()
-	return r
+	return result{code: r.code, stdout: r.stdout, stderr: r.stderr}
 }
 
 // TestServeCommandsWithoutPTY: an admin sets up and reads status --json
