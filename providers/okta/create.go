@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tetherdev/tether/catalog"
 	"github.com/tetherdev/tether/flows"
@@ -119,38 +120,82 @@ func (p *Provider) connectCreate(ctx context.Context, m providers.Method, o Org,
 		detail += `, and the custom role "` + roleLabel(c) + `" (` + strings.Join(c.Permissions, ", ") + ") over all users"
 	}
 	detail += ". A re-run finds what it made and adds what is missing; nothing else is changed. Its private key stays in tether's store."
-	if err := io.Confirm(ctx, flows.Question{Prompt: fmt.Sprintf("Create the API Services app %q in %s (or bring an existing one up to date)?", appLabel, o.Host), Detail: detail}); err != nil {
-		return providers.Connection{}, flows.Secret{}, fmt.Errorf("the app was not created: %w", err)
-	}
-	key, err := flows.GenerateKey()
-	if err != nil {
-		return providers.Connection{}, flows.Secret{}, err
-	}
-	jwkText, err := publicJWK(key)
-	if err != nil {
-		return providers.Connection{}, flows.Secret{}, err
-	}
-	var jwk map[string]any
-	_ = json.Unmarshal([]byte(jwkText), &jwk)
-	id, err := a.ensureApp(ctx, jwk)
-	if err != nil {
-		return providers.Connection{}, flows.Secret{}, err
-	}
-	if err := a.ensureGrants(ctx, id, scopes); err != nil {
-		return providers.Connection{}, flows.Secret{}, err
-	}
-	if err := a.ensureRoles(ctx, id, remediation); err != nil {
-		return providers.Connection{}, flows.Secret{}, err
-	}
-	priv, err := flows.PrivateKeyPEM(key)
-	if err != nil {
-		return providers.Connection{}, flows.Secret{}, err
-	}
+	// From here on the bootstrap token is a proven Super Administrator
+	// token: whatever happens next, tether offers to revoke it.
+	id, priv, err := a.converge(ctx, io, detail, scopes, remediation)
 	a.revoke(ctx, io)
+	if err != nil {
+		return providers.Connection{}, flows.Secret{}, err
+	}
 	settings[InputClientID] = id
 	return providers.Connection{Provider: ID, Method: m.ID, Tenant: o.Host, Settings: settings},
 		flows.NewSecret(map[string]string{InputPrivateKey: priv}), nil
 }
+
+// converge asks before it writes, then makes or brings up to date the
+// app, its grants and its roles, and returns the app's id and the new
+// private key. A key it added to an existing app is taken off again when
+// a later step fails, so that no key is left whose private half nobody
+// keeps.
+func (a *admin) converge(ctx context.Context, io flows.Interaction, detail string, scopes []string, remediation []catalog.Capability) (string, string, error) {
+	if err := io.Confirm(ctx, flows.Question{Prompt: fmt.Sprintf("Create the API Services app %q in %s (or bring an existing one up to date)?", appLabel, a.org.Host), Detail: detail}); err != nil {
+		return "", "", fmt.Errorf("the app was not created: %w", err)
+	}
+	key, err := flows.GenerateKey()
+	if err != nil {
+		return "", "", err
+	}
+	jwkText, err := publicJWK(key)
+	if err != nil {
+		return "", "", err
+	}
+	var jwk map[string]any
+	if err := json.Unmarshal([]byte(jwkText), &jwk); err != nil {
+		return "", "", err
+	}
+	id, keyID, err := a.ensureApp(ctx, jwk)
+	if err != nil {
+		return "", "", err
+	}
+	err = a.ensureGrants(ctx, id, scopes)
+	if err == nil {
+		err = a.ensureRoles(ctx, id, remediation)
+	}
+	var priv string
+	if err == nil {
+		priv, err = flows.PrivateKeyPEM(key)
+	}
+	if err != nil {
+		if keyID != "" {
+			a.removeKey(ctx, id, keyID)
+		}
+		return "", "", err
+	}
+	return id, priv, nil
+}
+
+// removeKey deactivates and deletes a key create added to an app, also
+// after the setup was cancelled, for at most keyCleanupTime.
+func (a *admin) removeKey(ctx context.Context, appID, keyID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyCleanupTime)
+	defer cancel()
+	path := "/api/v1/apps/" + url.PathEscape(appID) + "/credentials/jwks/" + url.PathEscape(keyID)
+	pr := *a.pr
+	pr.NotJSON = true
+	ans := pr.Do(ctx, http.MethodPost, a.org.URL(path+"/lifecycle/deactivate"), nil, nil)
+	if ans.OK() {
+		ans = pr.Do(ctx, http.MethodDelete, a.org.URL(path), nil, nil)
+	}
+	if !ans.OK() {
+		a.ev.Emit(flows.Progress{Message: "the key added to the app " + appID + " could not be taken off (" + ans.String() + "): remove key " + keyID +
+			" under Applications → tether → General → Public keys (" + a.org.Admin("/admin/app/oidc_client/instance/"+appID+"/#tab-general") + ")"})
+		return
+	}
+	a.ev.Emit(flows.Progress{Message: "took the new key off the app " + appID + " again"})
+}
+
+// keyCleanupTime bounds removeKey.
+const keyCleanupTime = 15 * time.Second
 
 // remediationCaps are the enabled remediation capabilities.
 func (p *Provider) remediationCaps(enabled []string) []catalog.Capability {
@@ -164,8 +209,9 @@ func (p *Provider) remediationCaps(enabled []string) []catalog.Capability {
 }
 
 // ensureApp finds the service app labelled "tether" and adds the new key
-// to it, or creates it with that key.
-func (a *admin) ensureApp(ctx context.Context, jwk map[string]any) (string, error) {
+// to it, or creates it with that key. It returns the app's id and, for a
+// key added to an existing app, the key's id.
+func (a *admin) ensureApp(ctx context.Context, jwk map[string]any) (string, string, error) {
 	var apps []struct {
 		ID       string `json:"id"`
 		Label    string `json:"label"`
@@ -176,15 +222,21 @@ func (a *admin) ensureApp(ctx context.Context, jwk map[string]any) (string, erro
 		} `json:"settings"`
 	}
 	if err := a.get(ctx, "/api/v1/apps?q="+url.QueryEscape(appLabel)+"&limit=200", &apps); err != nil {
-		return "", err
+		return "", "", err
 	}
 	for _, app := range apps {
 		if app.Label == appLabel && app.Settings.OAuthClient.Type == "service" && validClientID(app.ID) == nil {
-			if err := a.post(ctx, "/api/v1/apps/"+url.PathEscape(app.ID)+"/credentials/jwks", jwk, nil); err != nil {
-				return "", err
+			var added struct {
+				ID string `json:"id"`
+			}
+			if err := a.post(ctx, "/api/v1/apps/"+url.PathEscape(app.ID)+"/credentials/jwks", jwk, &added); err != nil {
+				return "", "", err
+			}
+			if !objectID.MatchString(added.ID) {
+				added.ID = ""
 			}
 			a.ev.Emit(flows.Progress{Message: "found the app " + app.ID + " and added a new key to it"})
-			return app.ID, nil
+			return app.ID, added.ID, nil
 		}
 	}
 	body := map[string]any{"name": "oidc_client", "label": appLabel, "signOnMode": "OPENID_CONNECT",
@@ -193,13 +245,13 @@ func (a *admin) ensureApp(ctx context.Context, jwk map[string]any) (string, erro
 			"response_types": []string{"token"}, "jwks": map[string]any{"keys": []any{jwk}}}}}
 	var created named
 	if err := a.post(ctx, "/api/v1/apps", body, &created); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if validClientID(created.ID) != nil {
-		return "", fmt.Errorf("POST /api/v1/apps: Okta answered no valid app id")
+		return "", "", fmt.Errorf("POST /api/v1/apps: Okta answered no valid app id")
 	}
 	a.ev.Emit(flows.Progress{Message: "created the API Services app " + created.ID})
-	return created.ID, nil
+	return created.ID, "", nil
 }
 
 // ensureGrants grants the scopes the app is not yet granted.
@@ -258,6 +310,9 @@ func (a *admin) ensureRoles(ctx context.Context, id string, remediation []catalo
 		if err != nil {
 			return err
 		}
+		if err := a.topUp(ctx, role, c); err != nil {
+			return err
+		}
 		if slices.ContainsFunc(held, func(r roleAssignment) bool { return r.Type == "CUSTOM" && r.Role == role && r.ResourceSet == set }) {
 			continue
 		}
@@ -265,6 +320,38 @@ func (a *admin) ensureRoles(ctx context.Context, id string, remediation []catalo
 			return err
 		}
 		a.ev.Emit(flows.Progress{Message: `assigned the custom role "` + roleLabel(c) + `" over all users`})
+	}
+	return nil
+}
+
+// topUp adds to the custom role of c the permissions it lacks: a role an
+// earlier run made, or one an admin narrowed, is brought up to what c
+// needs. Permissions c does not need are left as they are.
+func (a *admin) topUp(ctx context.Context, role string, c catalog.Capability) error {
+	path := "/api/v1/iam/roles/" + url.PathEscape(role) + "/permissions"
+	var page struct {
+		Permissions []struct {
+			Label string `json:"label"`
+		} `json:"permissions"`
+	}
+	if err := a.get(ctx, path, &page); err != nil {
+		return err
+	}
+	pr := *a.pr
+	pr.NotJSON = true
+	for _, perm := range c.Permissions {
+		if slices.ContainsFunc(page.Permissions, func(p struct {
+			Label string `json:"label"`
+		}) bool {
+			return p.Label == perm
+		}) {
+			continue
+		}
+		ans := pr.Do(ctx, http.MethodPost, a.org.URL(path+"/"+url.PathEscape(perm)), nil, nil)
+		if !ans.OK() {
+			return fmt.Errorf("POST %s/%s: %s%s", path, perm, ans.String(), ifMessage(ans))
+		}
+		a.ev.Emit(flows.Progress{Message: "added " + perm + ` to the custom role "` + roleLabel(c) + `"`})
 	}
 	return nil
 }

@@ -197,3 +197,101 @@ func TestCreateRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateFailingHalfwayCleansUp: a re-run that fails after it added
+// its new key to the app takes the key off again, and still offers to
+// revoke the bootstrap token, which a failure must not leave standing
+// unasked.
+func TestCreateFailingHalfwayCleansUp(t *testing.T) {
+	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{superOrg()}}, providers.Env{})
+	ask, _ := answers(true, false) // create; keep the token for the re-run
+	conn, _, err := create(t, f, ask, allCaps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := conn.Settings[okta.InputClientID]
+	// A resource set of tether's name that tether cannot use: creating
+	// one of the same name is refused, so the roles step fails.
+	_ = f.emu().Update(oktatest.DemoDomain, func(o *oktatest.Org) {
+		for i := range o.ResourceSets {
+			if o.ResourceSets[i].Label == "tether: all users" {
+				o.ResourceSets[i].ID = "x"
+			}
+		}
+		for i := range o.CustomRoles {
+			if strings.HasPrefix(o.CustomRoles[i].Label, "tether: ") {
+				o.CustomRoles[i].Label += " (old)"
+			}
+		}
+		o.Assignments[id] = slices.DeleteFunc(o.Assignments[id], func(a oktatest.Assignment) bool { return a.Type == "CUSTOM" })
+	})
+	ask, asked := answers(true, true) // create; revoke
+	var events []string
+	_, _, err = create(t, f, ask, allCaps, func(e flows.Event) { events = append(events, fmtEvent(e)) })
+	if err == nil || !strings.Contains(err.Error(), "resource-sets") {
+		t.Fatalf("Connect() = %v, want the refused resource set", err)
+	}
+	all := strings.Join(events, "\n")
+	if len(*asked) != 2 || !strings.Contains((*asked)[1], "Revoke") {
+		t.Errorf("asked %q: want the revoke offered after the failure", *asked)
+	}
+	o, _ := f.emu().Org(oktatest.DemoDomain)
+	if slices.ContainsFunc(o.Tokens, func(tk oktatest.APIToken) bool { return tk.Value == superCanary }) {
+		t.Error("the bootstrap token was not revoked after the failure")
+	}
+	i := slices.IndexFunc(o.ServiceApps, func(a oktatest.ServiceApp) bool { return a.ClientID == id })
+	if i < 0 || len(o.ServiceApps[i].PublicKeys) != 1 || len(o.ServiceApps[i].Inactive) != 0 {
+		t.Errorf("app keys after the failure: %+v; want the first run's key alone", o.ServiceApps[i])
+	}
+	if !strings.Contains(all, "took the new key off the app") || strings.Contains(all, superCanary) {
+		t.Errorf("events:\n%s", all)
+	}
+}
+
+// TestCreateTopsUpItsCustomRoles: a custom role of tether's that lacks a
+// permission (an earlier version's, or narrowed by hand) gets it back on
+// a re-run; a permission added by hand stays.
+func TestCreateTopsUpItsCustomRoles(t *testing.T) {
+	f := start(t, &oktatest.Options{Orgs: []oktatest.Org{superOrg()}}, providers.Env{})
+	ask, _ := answers(true, false)
+	conn, _, err := create(t, f, ask, allCaps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var label, removed string
+	_ = f.emu().Update(oktatest.DemoDomain, func(o *oktatest.Org) {
+		for i := range o.CustomRoles {
+			if cr := &o.CustomRoles[i]; strings.HasPrefix(cr.Label, "tether: ") && label == "" {
+				label, removed = cr.Label, cr.Permissions[0]
+				cr.Permissions = append(cr.Permissions[1:], "okta.groups.manage")
+			}
+		}
+	})
+	if label == "" {
+		t.Fatal("the first run made no custom role")
+	}
+	ask, _ = answers(true, true)
+	var events []string
+	conn2, secret2, err := create(t, f, ask, allCaps, func(e flows.Event) { events = append(events, fmtEvent(e)) })
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	o, _ := f.emu().Org(oktatest.DemoDomain)
+	i := slices.IndexFunc(o.CustomRoles, func(c oktatest.CustomRole) bool { return c.Label == label })
+	if i < 0 || !slices.Contains(o.CustomRoles[i].Permissions, removed) || !slices.Contains(o.CustomRoles[i].Permissions, "okta.groups.manage") {
+		t.Errorf("role %q after the re-run: %+v; want %s back and the hand-added one kept", label, o.CustomRoles, removed)
+	}
+	if all := strings.Join(events, "\n"); !strings.Contains(all, "added "+removed) {
+		t.Errorf("events:\n%s", all)
+	}
+	r, err := verify(t, f, conn2, secret2, allCaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.checks {
+		if c.Status != providers.Granted {
+			t.Errorf("after the top-up: %s %+v", c.Label(), c)
+		}
+	}
+	_ = conn
+}

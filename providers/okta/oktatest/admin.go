@@ -1,7 +1,10 @@
 package oktatest
 
 import (
+	"crypto"
+	"encoding/base32"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -42,6 +45,20 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, o Org, c caller, 
 		return true
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		return false
+	case bodiless(r.Method, parts) != "":
+		if c.oauth || !o.isSuper(c) {
+			oktaError(w, http.StatusForbidden, "E0000006", "")
+			return true
+		}
+		switch bodiless(r.Method, parts) {
+		case "deactivate-key":
+			s.deactivateKey(w, o, parts[3], parts[6])
+		case "delete-key":
+			s.deleteKey(w, o, parts[3], parts[6])
+		case "role-permission":
+			s.addPermission(w, o, parts[4], parts[6])
+		}
+		return true
 	case !knownWrite(r.Method, parts):
 		oktaError(w, http.StatusMethodNotAllowed, "E0000022", "")
 		return true
@@ -73,6 +90,21 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, o Org, c caller, 
 		s.createResourceSet(w, o, body)
 	}
 	return true
+}
+
+// bodiless names the writes that take no body: a key's deactivation and
+// deletion, and a permission added to a custom role; "" for none.
+func bodiless(method string, parts []string) string {
+	switch {
+	case method == http.MethodPost && len(parts) == 9 && parts[2] == "apps" && parts[4] == "credentials" && parts[5] == "jwks" &&
+		parts[7] == "lifecycle" && parts[8] == "deactivate":
+		return "deactivate-key"
+	case method == http.MethodDelete && len(parts) == 7 && parts[2] == "apps" && parts[4] == "credentials" && parts[5] == "jwks":
+		return "delete-key"
+	case method == http.MethodPost && len(parts) == 7 && parts[2] == "iam" && parts[3] == "roles" && parts[5] == "permissions":
+		return "role-permission"
+	}
+	return ""
 }
 
 func knownWrite(method string, parts []string) bool { return writeKind(method, parts) != "" }
@@ -217,7 +249,99 @@ func (s *Server) addKey(w http.ResponseWriter, o Org, id string, body map[string
 		notFound(w, id+" (App)")
 		return
 	}
-	oauthtest.WriteJSON(w, http.StatusCreated, body)
+	out := maps.Clone(body)
+	out["id"], out["status"] = KeyID(keys[0]), "ACTIVE"
+	oauthtest.WriteJSON(w, http.StatusCreated, out)
+}
+
+// KeyID is the id Okta gives a key of an app ("pks…"); the emulator
+// derives it from the key's thumbprint, so that a key added by a test
+// has one too.
+func KeyID(k crypto.PublicKey) string {
+	tp, err := (&jose.JSONWebKey{Key: k}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return ""
+	}
+	return "pks" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(tp))[:17]
+}
+
+// deactivateKey is POST /api/v1/apps/{id}/credentials/jwks/{keyId}/lifecycle/deactivate.
+func (s *Server) deactivateKey(w http.ResponseWriter, o Org, appID, keyID string) {
+	found := false
+	err := s.update(o.Domain, func(o *Org) error {
+		a := o.app(appID)
+		if a == nil {
+			return errNoOrg(appID)
+		}
+		if i := slices.IndexFunc(a.PublicKeys, func(k crypto.PublicKey) bool { return KeyID(k) == keyID }); i >= 0 {
+			a.Inactive = append(a.Inactive, a.PublicKeys[i])
+			a.PublicKeys = slices.Delete(a.PublicKeys, i, i+1)
+			found = true
+		} else {
+			found = slices.ContainsFunc(a.Inactive, func(k crypto.PublicKey) bool { return KeyID(k) == keyID })
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		notFound(w, appID+" (App)")
+	case !found:
+		notFound(w, keyID+" (JsonWebKey)")
+	default:
+		oauthtest.WriteJSON(w, http.StatusOK, map[string]any{"id": keyID, "status": "INACTIVE"})
+	}
+}
+
+// deleteKey is DELETE /api/v1/apps/{id}/credentials/jwks/{keyId}: only an
+// inactive key may be deleted.
+func (s *Server) deleteKey(w http.ResponseWriter, o Org, appID, keyID string) {
+	active, found := false, false
+	err := s.update(o.Domain, func(o *Org) error {
+		a := o.app(appID)
+		if a == nil {
+			return errNoOrg(appID)
+		}
+		active = slices.ContainsFunc(a.PublicKeys, func(k crypto.PublicKey) bool { return KeyID(k) == keyID })
+		n := len(a.Inactive)
+		a.Inactive = slices.DeleteFunc(a.Inactive, func(k crypto.PublicKey) bool { return KeyID(k) == keyID })
+		found = len(a.Inactive) < n
+		return nil
+	})
+	switch {
+	case err != nil:
+		notFound(w, appID+" (App)")
+	case active:
+		validation(w, "an active key cannot be deleted: deactivate it first")
+	case !found:
+		notFound(w, keyID+" (JsonWebKey)")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// addPermission is POST /api/v1/iam/roles/{id}/permissions/{permission}.
+func (s *Server) addPermission(w http.ResponseWriter, o Org, roleID, perm string) {
+	if !permPattern.MatchString(perm) {
+		validation(w, "permissionType: "+perm+" is not a permission")
+		return
+	}
+	found := false
+	_ = s.update(o.Domain, func(o *Org) error {
+		for i := range o.CustomRoles {
+			if cr := &o.CustomRoles[i]; cr.ID == roleID || cr.Label == roleID {
+				found = true
+				if !slices.Contains(cr.Permissions, perm) {
+					cr.Permissions = append(cr.Permissions, perm)
+				}
+			}
+		}
+		return nil
+	})
+	if !found {
+		notFound(w, roleID+" (Role)")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // grant is POST /api/v1/apps/{id}/grants: {"scopeId","issuer"}, issuer

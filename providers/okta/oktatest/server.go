@@ -115,6 +115,8 @@ type ServiceApp struct {
 	ClientID   string
 	Label      string
 	PublicKeys []crypto.PublicKey
+	// Inactive are keys deactivated and not yet deleted.
+	Inactive []crypto.PublicKey
 	// Scopes are the okta.* scopes granted to the app.
 	Scopes []string
 	// DPoP requires DPoP-bound tokens.
@@ -302,6 +304,7 @@ func cloneOrg(o Org) Org {
 	for i := range o.ServiceApps {
 		o.ServiceApps[i].Scopes = slices.Clone(o.ServiceApps[i].Scopes)
 		o.ServiceApps[i].PublicKeys = slices.Clone(o.ServiceApps[i].PublicKeys)
+		o.ServiceApps[i].Inactive = slices.Clone(o.ServiceApps[i].Inactive)
 	}
 	return o
 }

@@ -9,9 +9,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers/okta/oktatest"
@@ -341,5 +344,83 @@ func TestWritesNeedASuperAdministrator(t *testing.T) {
 	}
 	if resp, _, _ := get(t, srv, "/api/v1/users/me", "SSWS "+super); resp.StatusCode != 401 {
 		t.Errorf("the revoked token still works: %d", resp.StatusCode)
+	}
+}
+
+// TestKeyLifecycleAndRolePermissions: a key added to an app has an id by
+// which it is deactivated and then deleted (an active key cannot be),
+// and a custom role can be given a permission; all by a Super
+// Administrator only.
+func TestKeyLifecycleAndRolePermissions(t *testing.T) {
+	const super = "00TestSuperToken000000000000000000000000001"
+	srv, emu, _ := start(t, oktatest.Options{}, func(o *oktatest.Org) {
+		o.Tokens = append(o.Tokens, oktatest.APIToken{ID: "00T1super0000000001", Value: super, UserID: oktatest.DemoSuperID})
+	})
+	send := func(token, method, path, body string) (*http.Response, map[string]any) {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, srv.URL+path, r)
+		req.Header.Set("Authorization", "SSWS "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, obj, _ := do(t, srv, req)
+		return resp, obj
+	}
+	key, err := flows.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := json.Marshal(jose.JSONWebKey{Key: key.Public(), Use: "sig", Algorithm: "RS256", KeyID: "k1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := "/api/v1/apps/" + oktatest.DemoClientID + "/credentials/jwks"
+	resp, obj := send(super, http.MethodPost, apps, string(jwk))
+	id, _ := obj["id"].(string)
+	if resp.StatusCode != 201 || id != oktatest.KeyID(key.Public()) || obj["status"] != "ACTIVE" {
+		t.Fatalf("add key: %d %v", resp.StatusCode, obj)
+	}
+	if resp, obj := send(super, http.MethodDelete, apps+"/"+id, ""); resp.StatusCode != 400 || obj["errorCode"] != "E0000001" {
+		t.Errorf("delete an active key: %d %v", resp.StatusCode, obj)
+	}
+	if resp, obj := send(appToken, http.MethodPost, apps+"/"+id+"/lifecycle/deactivate", ""); resp.StatusCode != 403 || obj["errorCode"] != "E0000006" {
+		t.Errorf("a read-only admin deactivates a key: %d %v", resp.StatusCode, obj)
+	}
+	if resp, obj := send(super, http.MethodPost, apps+"/"+id+"/lifecycle/deactivate", ""); resp.StatusCode != 200 || obj["status"] != "INACTIVE" {
+		t.Errorf("deactivate: %d %v", resp.StatusCode, obj)
+	}
+	if resp, _ := send(super, http.MethodPost, apps+"/pksnosuchkey000000000/lifecycle/deactivate", ""); resp.StatusCode != 404 {
+		t.Errorf("deactivate an unknown key: %d", resp.StatusCode)
+	}
+	if resp, _ := send(super, http.MethodDelete, apps+"/"+id, ""); resp.StatusCode != 204 {
+		t.Errorf("delete the inactive key: %d", resp.StatusCode)
+	}
+	if resp, _ := send(super, http.MethodDelete, apps+"/"+id, ""); resp.StatusCode != 404 {
+		t.Errorf("delete it again: %d", resp.StatusCode)
+	}
+	o, _ := emu.Org(oktatest.DemoDomain)
+	if len(o.ServiceApps[0].PublicKeys) != 1 || len(o.ServiceApps[0].Inactive) != 0 {
+		t.Errorf("keys after: %d active, %d inactive; want the demo key alone", len(o.ServiceApps[0].PublicKeys), len(o.ServiceApps[0].Inactive))
+	}
+
+	perm := "/api/v1/iam/roles/" + oktatest.DemoRoleID + "/permissions/okta.users.lifecycle.unlock"
+	if resp, _ := send(appToken, http.MethodPost, perm, ""); resp.StatusCode != 403 {
+		t.Errorf("a read-only admin adds a permission: %d", resp.StatusCode)
+	}
+	if resp, _ := send(super, http.MethodPost, perm, ""); resp.StatusCode != 204 {
+		t.Errorf("add a permission: %d", resp.StatusCode)
+	}
+	if resp, obj := send(super, http.MethodPost, "/api/v1/iam/roles/"+oktatest.DemoRoleID+"/permissions/not-a-permission", ""); resp.StatusCode != 400 {
+		t.Errorf("add a malformed permission: %d %v", resp.StatusCode, obj)
+	}
+	if resp, _ := send(super, http.MethodPost, "/api/v1/iam/roles/cr0nosuchrole00000/permissions/okta.users.read", ""); resp.StatusCode != 404 {
+		t.Errorf("a permission for an unknown role: %d", resp.StatusCode)
+	}
+	o, _ = emu.Org(oktatest.DemoDomain)
+	if i := slices.IndexFunc(o.CustomRoles, func(c oktatest.CustomRole) bool { return c.ID == oktatest.DemoRoleID }); i < 0 || !slices.Contains(o.CustomRoles[i].Permissions, "okta.users.lifecycle.unlock") {
+		t.Errorf("custom roles after: %+v", o.CustomRoles)
 	}
 }

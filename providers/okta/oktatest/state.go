@@ -38,6 +38,7 @@ type appState struct {
 	Scopes   []string          `json:"scopes"`
 	DPoP     bool              `json:"dpop"`
 	Keys     []jose.JSONWebKey `json:"keys"`
+	Inactive []jose.JSONWebKey `json:"inactive,omitempty"`
 }
 
 // State returns the demo org's mutable state as JSON.
@@ -51,6 +52,9 @@ func (e *Emulator) State() ([]byte, error) {
 		as := appState{ClientID: a.ClientID, Label: a.Label, Scopes: a.Scopes, DPoP: a.DPoP, Keys: []jose.JSONWebKey{}}
 		for _, k := range a.PublicKeys {
 			as.Keys = append(as.Keys, jose.JSONWebKey{Key: k, Use: "sig"})
+		}
+		for _, k := range a.Inactive {
+			as.Inactive = append(as.Inactive, jose.JSONWebKey{Key: k, Use: "sig"})
 		}
 		st.ServiceApps = append(st.ServiceApps, as)
 	}
@@ -123,6 +127,12 @@ func checkState(st state) ([]ServiceApp, error) {
 				return nil, fmt.Errorf("app %s: a key is not a public key", a.ClientID)
 			}
 			app.PublicKeys = append(app.PublicKeys, crypto.PublicKey(k.Key))
+		}
+		for _, k := range a.Inactive {
+			if !k.Valid() || !k.IsPublic() {
+				return nil, fmt.Errorf("app %s: an inactive key is not a public key", a.ClientID)
+			}
+			app.Inactive = append(app.Inactive, crypto.PublicKey(k.Key))
 		}
 		apps = append(apps, app)
 	}
