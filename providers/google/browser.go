@@ -98,17 +98,60 @@ func normalScope(s string) string {
 	return s
 }
 
+// identityScope is asked beside the Admin SDK scopes so that tokeninfo
+// names the account that consented: login_hint only suggests the admin,
+// and the account chooser lets anyone signed in to the browser consent.
+// It reads the account's address only and is not a grant tether checks.
+const identityScope = "email"
+
+// withIdentity is scopes and identityScope.
+func withIdentity(scopes []string) []string {
+	return append(slices.Clone(scopes), identityScope)
+}
+
 // grantedScopes reads the token response's scope, the only record of
 // what the admin left ticked (§2.5); known is false when it has none.
+// identityScope is left out: it grants nothing in the domain.
 func grantedScopes(tok *oauth2.Token) (scopes []string, known bool) {
 	s, ok := tok.Extra("scope").(string)
 	if !ok {
 		return nil, false
 	}
-	for _, f := range strings.Fields(s) {
-		scopes = append(scopes, normalScope(f))
+	return adminScopes(strings.Fields(s)), true
+}
+
+// adminScopes normalizes scopes as tether names them, without
+// identityScope.
+func adminScopes(fields []string) []string {
+	var out []string
+	for _, f := range fields {
+		if sc := normalScope(f); sc != normalScope(identityScope) {
+			out = append(out, sc)
+		}
 	}
-	return scopes, true
+	return out
+}
+
+// checkConsenter asks tokeninfo which account consented, and refuses a
+// consent given by another account than the admin named: its grants
+// would be that account's, in the wrong name. When tokeninfo cannot say,
+// the setup goes on with a warning that the account is unconfirmed.
+func (p *Provider) checkConsenter(ctx context.Context, tok *oauth2.Token, admin string, ev flows.Events) error {
+	info, a := p.tokenInfo(ctx, tok)
+	switch {
+	case info == nil:
+		ev.Emit(flows.Progress{Message: "could not confirm which account consented (tokeninfo: " + a.String() + "); tether keeps " + admin + " as the admin"})
+		return nil
+	case info.Email == "":
+		ev.Emit(flows.Progress{Message: "tokeninfo names no account for the consent; tether keeps " + admin + " as the admin"})
+		return nil
+	case !strings.EqualFold(info.Email, admin):
+		who := flows.Printable(info.Email)
+		return &providers.SignInError{
+			Reason: "the consent was given by " + who + ", not by " + admin,
+			Fix:    "run the setup again and choose " + admin + " in Google's account chooser; or, if " + who + " is the Workspace admin you mean, give it as the admin (--set " + InputAdmin + "=" + who + ")"}
+	}
+	return nil
 }
 
 func missingFrom(needed, granted []string) []string {
@@ -123,18 +166,24 @@ func (p *Provider) connectBrowser(ctx context.Context, m providers.Method, in pr
 	clientID, secret := strings.TrimSpace(in.Get(InputClientID)), strings.TrimSpace(in.Get(InputClientSecret))
 	caps, _ := providers.CapabilitiesOf(ctx)
 	needed := p.cat.Scopes(caps)
-	tok, err := p.installedApp(clientID, secret, admin, needed, false).BrowserSignIn(ctx, io)
+	tok, err := p.installedApp(clientID, secret, admin, withIdentity(needed), false).BrowserSignIn(ctx, io)
 	if err != nil {
 		return providers.Connection{}, flows.Secret{}, browserError(clientID, err)
+	}
+	if err := p.checkConsenter(ctx, tok, admin, io.Events); err != nil {
+		return providers.Connection{}, flows.Secret{}, err
 	}
 	granted, _ := grantedScopes(tok)
 	if missing := missingFrom(needed, granted); len(missing) > 0 && io.Ask != nil {
 		q := flows.Question{Prompt: fmt.Sprintf("%d scope(s) were left unticked: ask again for only those?", len(missing)),
 			Detail: "Yes opens the consent screen for " + strings.Join(missing, ", ") + " alone, keeping what was granted (include_granted_scopes); no keeps the connection as it is, and verify reports them missing."}
 		if answer, aerr := io.Ask(ctx, q); aerr == nil && answer == 0 {
-			again, err := p.installedApp(clientID, secret, admin, missing, true).BrowserSignIn(ctx, io)
+			again, err := p.installedApp(clientID, secret, admin, withIdentity(missing), true).BrowserSignIn(ctx, io)
 			if err != nil {
 				return providers.Connection{}, flows.Secret{}, browserError(clientID, err)
+			}
+			if err := p.checkConsenter(ctx, again, admin, io.Events); err != nil {
+				return providers.Connection{}, flows.Secret{}, err
 			}
 			tok = again
 		}
@@ -234,19 +283,29 @@ func (p *Provider) browserTokens(ctx context.Context, conn providers.Connection,
 // tokenInfoScopes asks tokeninfo for a token's scopes, when the refresh
 // answer left them out.
 func (p *Provider) tokenInfoScopes(ctx context.Context, tok *oauth2.Token) ([]string, error) {
-	body := []byte(url.Values{"access_token": {tok.AccessToken}}.Encode())
-	a := p.prober(nil).Do(ctx, http.MethodPost, tokenInfoURL, body, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
-	var ti struct {
-		Scope string `json:"scope"`
-	}
-	if !a.OK() || json.Unmarshal(a.Body, &ti) != nil {
+	info, a := p.tokenInfo(ctx, tok)
+	if info == nil {
 		return nil, fmt.Errorf("the refreshed token lists no scopes, and tokeninfo did not say them either: %s", a)
 	}
-	var out []string
-	for _, f := range strings.Fields(ti.Scope) {
-		out = append(out, normalScope(f))
+	return adminScopes(strings.Fields(info.Scope)), nil
+}
+
+// tokenInfoAnswer is what tether reads of tokeninfo's answer.
+type tokenInfoAnswer struct {
+	Scope string `json:"scope"`
+	Email string `json:"email"`
+}
+
+// tokenInfo asks tokeninfo about an access token; nil when it did not
+// answer, with the answer that says why.
+func (p *Provider) tokenInfo(ctx context.Context, tok *oauth2.Token) (*tokenInfoAnswer, providers.Answer) {
+	body := []byte(url.Values{"access_token": {tok.AccessToken}}.Encode())
+	a := p.prober(nil).Do(ctx, http.MethodPost, tokenInfoURL, body, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
+	var ti tokenInfoAnswer
+	if !a.OK() || json.Unmarshal(a.Body, &ti) != nil {
+		return nil, a
 	}
-	return out, nil
+	return &ti, a
 }
 
 // consentExcess is a scope the consent granted that no enabled

@@ -80,8 +80,8 @@ func TestBrowserAllGranted(t *testing.T) {
 		t.Fatalf("opened %q, want one consent", opened)
 	}
 	asked, _ := scopesOf(t, opened[0])
-	if !slices.Equal(asked, allScopes(t)) {
-		t.Errorf("asked for %q, want every scope the capabilities need", asked)
+	if !slices.Equal(asked, append(allScopes(t), "email")) {
+		t.Errorf("asked for %q, want every scope the capabilities need and email, to learn who consents", asked)
 	}
 	if secret.Get(flows.SecretRefreshToken) == "" || conn.Tenant != googletest.DemoDomain {
 		t.Errorf("Connect() = %+v, no refresh token stored", conn)
@@ -126,7 +126,7 @@ func TestBrowserUntickedAskedAgainAlone(t *testing.T) {
 		t.Fatalf("questions %q, opened %d", questions, len(opened))
 	}
 	again, incremental := scopesOf(t, opened[1])
-	if !slices.Equal(slices.Sorted(slices.Values(again)), slices.Sorted(slices.Values(unticked))) || !incremental {
+	if !slices.Equal(slices.Sorted(slices.Values(again)), slices.Sorted(slices.Values(append(unticked, "email")))) || !incremental {
 		t.Errorf("the second consent asked for %q (include_granted_scopes %v), want only the unticked ones, incrementally", again, incremental)
 	}
 	r, err := verify(t, f, conn, secret)
@@ -267,5 +267,50 @@ func TestBrowserExcessConsent(t *testing.T) {
 	}
 	if st := r.byStatus(); len(st[providers.Excess]) != 1 || len(st[providers.Granted]) != 6 {
 		t.Errorf("statuses = %v, want user.security excess", st)
+	}
+}
+
+// TestBrowserRefusesAnotherAccountsConsent: login_hint only suggests the
+// admin; a consent given by another account (a personal one signed in
+// to the browser, or another admin) is refused by name, and nothing is
+// stored in the admin's name.
+func TestBrowserRefusesAnotherAccountsConsent(t *testing.T) {
+	for _, who := range []string{"someone@gmail.com", "Other.Admin@" + googletest.DemoDomain} {
+		t.Run(who, func(t *testing.T) {
+			f := start(t, providers.Env{}, withSecret)
+			f.emu().SetConsentingAccount(who)
+			_, _, _, _, err := signIn(t, f, nil, nil)
+			var si *providers.SignInError
+			if !errors.As(err, &si) || !strings.Contains(si.Reason, "given by "+strings.ToLower(who)+", not by "+googletest.DemoAdmin) ||
+				!strings.Contains(si.Fix, "account chooser") {
+				t.Fatalf("Connect() = %v, want the other account named", err)
+			}
+		})
+	}
+	t.Run("the admin in another case", func(t *testing.T) {
+		f := start(t, providers.Env{}, withSecret)
+		f.emu().SetConsentingAccount(strings.ToUpper(googletest.DemoAdmin))
+		if _, _, _, _, err := signIn(t, f, nil, nil); err != nil {
+			t.Fatalf("Connect() = %v, want the admin's own consent taken", err)
+		}
+	})
+}
+
+// TestBrowserSignInScopeIsNoGrant: the email scope asked to learn who
+// consented is neither a missing nor an excess grant.
+func TestBrowserSignInScopeIsNoGrant(t *testing.T) {
+	f := start(t, providers.Env{}, withSecret)
+	conn, secret, _, _, err := signIn(t, f, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := verify(t, f, conn, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.checks {
+		if c.Status != providers.Granted || strings.Contains(c.Permission, "email") {
+			t.Errorf("%s: %+v", c.Label(), c)
+		}
 	}
 }

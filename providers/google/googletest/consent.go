@@ -34,7 +34,7 @@ var (
 type consentRequest struct {
 	client                     OAuthClient
 	redirect, state, challenge string
-	method                     string
+	method, hint               string
 	scopes                     []string
 	offline, includeGranted    bool
 	expires                    time.Time
@@ -42,6 +42,7 @@ type consentRequest struct {
 
 type authCode struct {
 	clientID, redirect, challenge, method string
+	subject                               string // the account that consented
 	scopes                                []string
 	offline                               bool
 	expires                               time.Time
@@ -72,6 +73,9 @@ type consentState struct {
 	granted map[string][]string
 	// unticked are the scopes the admin unticks on the consent screen.
 	unticked []string
+	// account, when set, is the account that consents whatever the
+	// login_hint, as when another account is signed in to the browser.
+	account string
 	// withheld are dropped from every token issued to an installed app,
 	// as when the admin has since removed them.
 	withheld []string
@@ -107,9 +111,16 @@ func (s *Server) Consent(clientID string, scopes []string, granted bool) {
 	}
 }
 
-// signedInLocked is who signs in on the consent screen: the domain's first
-// admin, else its first user.
-func (s *Server) signedInLocked() string {
+// signedInLocked is who signs in on the consent screen: the account set
+// with SetConsentingAccount, else the login_hint's user, else the
+// domain's first admin, else its first user.
+func (s *Server) signedInLocked(hint string) string {
+	if s.consent.account != "" {
+		return s.consent.account
+	}
+	if _, ok := s.userLocked(hint); ok && hint != "" {
+		return strings.ToLower(hint)
+	}
 	for _, u := range s.opts.Domain.Users {
 		if u.Admin {
 			return u.Email
@@ -221,6 +232,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.consent.requests[id] = consentRequest{client: c, redirect: redirect, state: q.Get("state"), challenge: challenge, method: method,
 		scopes: scopes, offline: q.Get("access_type") == "offline", includeGranted: q.Get("include_granted_scopes") == "true",
+		hint:    q.Get("login_hint"),
 		expires: s.nowLocked().Add(consentLifetime)}
 	s.mu.Unlock()
 	name := c.Name
@@ -231,7 +243,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	s.mu.Lock()
-	who := s.signedInLocked()
+	who := s.signedInLocked(q.Get("login_hint"))
 	s.mu.Unlock()
 	_ = consentPage.Execute(w, map[string]any{"Client": name, "Admin": who, "ID": id, "Scopes": scopes})
 }
@@ -282,7 +294,13 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
-	ticked = slices.DeleteFunc(ticked, func(sc string) bool { return slices.Contains(s.consent.unticked, sc) })
+	ticked = slices.DeleteFunc(ticked, func(sc string) bool { return slices.Contains(s.consent.unticked, sc) && !identityScope(sc) })
+	// The sign-in scopes have no checkbox: asked, they are granted.
+	for _, sc := range req.scopes {
+		if identityScope(sc) && !slices.Contains(ticked, sc) {
+			ticked = append(ticked, sc)
+		}
+	}
 	granted := slices.Clone(ticked)
 	if req.includeGranted {
 		granted = append(granted, s.consent.granted[req.client.ID]...)
@@ -291,7 +309,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	s.consent.granted[req.client.ID] = granted
 	code := "4/0A" + randomToken()[7:60]
 	s.consent.codes[code] = authCode{clientID: req.client.ID, redirect: req.redirect, challenge: req.challenge, method: req.method,
-		scopes: granted, offline: req.offline, expires: now.Add(codeLifetime)}
+		scopes: granted, offline: req.offline, expires: now.Add(codeLifetime), subject: s.signedInLocked(req.hint)}
 	s.mu.Unlock()
 	back(url.Values{"code": {code}, "scope": {strings.Join(granted, " ")}, "authuser": {"0"}, "prompt": {"consent"}})
 }
@@ -332,7 +350,7 @@ func (s *Server) installedGrant(r *http.Request, p url.Values) (map[string]any, 
 		if !ok || code.clientID != c.ID || !now.Before(code.expires) || code.redirect != p.Get("redirect_uri") || !verifierMatches(code, p.Get("code_verifier")) {
 			return nil, invalidGrant("Bad Request")
 		}
-		who := s.signedInLocked()
+		who := code.subject
 		body := s.issueLocked(c.ID, who, code.scopes, now)
 		if code.offline {
 			rt := "1//0g" + randomToken()[7:70]

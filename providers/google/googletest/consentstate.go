@@ -14,6 +14,24 @@ func (s *Server) SetUnticked(scopes []string) {
 	s.mu.Unlock()
 }
 
+// SetConsentingAccount makes email the account that consents, whatever
+// account the sign-in hints at ("" restores the default).
+func (s *Server) SetConsentingAccount(email string) {
+	s.mu.Lock()
+	s.consent.account = strings.ToLower(email)
+	s.mu.Unlock()
+}
+
+// identityScope reports whether sc is a sign-in scope, which Google's
+// consent screen grants without a checkbox.
+func identityScope(sc string) bool {
+	switch sc {
+	case "openid", "email", "profile", "https://www.googleapis.com/auth/userinfo.email", "https://www.googleapis.com/auth/userinfo.profile":
+		return true
+	}
+	return false
+}
+
 // RevokeRefreshTokens revokes every refresh token, as removing the app
 // under the admin's account security page does.
 func (s *Server) RevokeRefreshTokens() {
