@@ -670,6 +670,11 @@ func (m *Manager) forget(ctx context.Context, k flows.Key) (Connection, error) {
 		if err := store.Delete(ctx, k); err != nil {
 			return fmt.Errorf("deleting the credential of %s: %w", k, err)
 		}
+		// A setup in progress over this connection may have kept a
+		// generated key pair; its draft goes below, so the pair goes too.
+		if err := store.Delete(ctx, generatedKey(k)); err != nil {
+			return fmt.Errorf("deleting the key pair kept for the setup of %s: %w", k, err)
+		}
 		return m.config().Update(func(f *ConfigFile) error {
 			f.Remove(k)
 			f.RemoveDraft(k)

@@ -105,3 +105,28 @@ func TestKeptGeneratedNamesNoSecret(t *testing.T) {
 		t.Error("KeepGenerated succeeded on a store that cannot be used")
 	}
 }
+
+// TestForgetDropsTheKeptKeyPair: forgetting a connection while a setup
+// over it is in progress removes that setup's draft and the key pair
+// kept for it, so no private key outlives what tether knows about.
+func TestForgetDropsTheKeptKeyPair(t *testing.T) {
+	m, store := newManager(t, &fakeProvider{})
+	ctx := context.Background()
+	plan, _ := m.Plan(request("acme.us.auth0.com"))
+	if _, err := m.Setup(ctx, plan, flows.Interaction{}, nopReporter{}); err != nil {
+		t.Fatal(err)
+	}
+	k := flows.Key{Provider: "auth0", Name: "default"}
+	if _, err := m.KeepGenerated(ctx, k, map[string]Generated{"private_key": {Value: "kept-key-canary"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Forget(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := store.items[generatedKey(k)]; ok {
+		t.Error("forget left the key pair kept for a setup of the connection")
+	}
+	if got, err := m.KeptGenerated(ctx, k); err != nil || len(got) != 0 {
+		t.Errorf("KeptGenerated after forget = %v, %v; want none", got, err)
+	}
+}
