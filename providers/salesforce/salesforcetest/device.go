@@ -39,6 +39,8 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request, p url.Values
 		interval = 5 * time.Second
 	}
 	device, user := s.devices.Issue(oauthtest.DeviceRequest{ClientID: app.ConsumerKey, Scopes: scopes}, s.opts.Now(), deviceLifetime, interval)
+	// Salesforce's user codes are eight characters with no separator.
+	user = strings.ReplaceAll(user, "-", "")
 	oauthtest.NoStore(w.Header())
 	oauthtest.WriteJSON(w, http.StatusOK, map[string]any{"user_code": user, "device_code": device,
 		"interval": int(interval / time.Second), "verification_uri": "https://" + org.MyDomain + "/setup/connect"})

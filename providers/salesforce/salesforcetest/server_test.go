@@ -214,6 +214,9 @@ func TestDeviceRequestAcceptsMultipart(t *testing.T) {
 	if w.Code != 200 || body["user_code"] == nil || body["device_code"] == nil || body["expires_in"] != nil {
 		t.Fatalf("multipart device request: %d %v", w.Code, body)
 	}
+	if code, _ := body["user_code"].(string); !regexp.MustCompile(`^[A-Z]{8}$`).MatchString(code) {
+		t.Errorf("user_code %q: Salesforce's are eight letters, no separator", code)
+	}
 	poll := do(s, "POST", "https://login.salesforce.com/services/oauth2/token", url.Values{"grant_type": {"device"}, "client_id": {DemoConsumerKey}, "code": {body["device_code"].(string)}}, nil)
 	if poll.Code != 400 || !strings.Contains(poll.Body.String(), "slow_down") && !strings.Contains(poll.Body.String(), "authorization_pending") {
 		t.Errorf("poll: %d %s", poll.Code, poll.Body)
