@@ -461,6 +461,9 @@ func (m *Manager) verify(ctx context.Context, conn Connection, store flows.Store
 	if dl := deadlineErr(vctx); dl != nil && ctx.Err() == nil {
 		err = dl
 	}
+	if err == nil {
+		col.warnDrift(conn.LastVerification)
+	}
 	col.close()
 	if err != nil {
 		m.fillErrors(conn, col, err)
