@@ -35,10 +35,33 @@ func (c *collector) warnDrift(last *Verification) {
 			back = append(back, m)
 		}
 	}
+	// An older record counts excess grants without naming them.
+	if names := excessOf(checks); len(last.Excess) > 0 || last.Counts[Excess] == 0 {
+		var more []string
+		for _, e := range names {
+			if !slices.Contains(last.Excess, e) {
+				more = append(more, e)
+			}
+		}
+		if len(more) > 0 {
+			c.Warn("drift: in excess now, not at the last verification (" + when + "): " + strings.Join(more, ", "))
+		}
+	}
 	if len(gone) > 0 {
 		c.Warn("drift: missing now, not at the last verification (" + when + "): " + strings.Join(gone, ", "))
 	}
 	if len(back) > 0 {
 		c.Warn("granted now, missing at the last verification (" + when + "): " + strings.Join(back, ", "))
 	}
+}
+
+// excessOf names the excess grants among checks, each once.
+func excessOf(checks []Check) []string {
+	var out []string
+	for _, ch := range checks {
+		if ch.Status == Excess && !slices.Contains(out, ch.Label()) {
+			out = append(out, ch.Label())
+		}
+	}
+	return out
 }

@@ -32,6 +32,7 @@ func TestVerifyNamesDrift(t *testing.T) {
 		name      string
 		last      *Verification
 		missing   string // missing now
+		excess    string // in excess now
 		verifyErr error
 		want      []string
 		none      bool
@@ -49,17 +50,24 @@ func TestVerifyNamesDrift(t *testing.T) {
 		{name: "last one had errors", last: &Verification{At: at, Verdict: VerdictNone, Counts: map[Status]int{Error: 4}}, missing: "read:logs", none: true},
 		{name: "last one missing with errors", last: &Verification{At: at, Verdict: VerdictMissing, Missing: []string{"read:users"}, Counts: map[Status]int{Missing: 1, Error: 3}},
 			missing: "read:logs", want: []string{"granted now, missing at the last verification (2026-11-27 09:30:00 UTC): read:users"}},
+		{name: "newly in excess", last: &Verification{At: at, Verdict: VerdictOK}, excess: "update:users",
+			want: []string{"drift: in excess now, not at the last verification (2026-11-27 09:30:00 UTC): update:users"}},
+		{name: "in excess before too", last: &Verification{At: at, Verdict: VerdictOK, Counts: map[Status]int{Excess: 1}, Excess: []string{"update:users"}}, excess: "update:users", none: true},
+		{name: "an older record counts excess without names", last: &Verification{At: at, Verdict: VerdictOK, Counts: map[Status]int{Excess: 1}}, excess: "update:users", none: true},
 		{name: "this one failed", last: &Verification{At: at, Verdict: VerdictOK}, verifyErr: errors.New("reset"), none: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &fakeProvider{missing: tt.missing, verifyErr: tt.verifyErr}
+			p := &fakeProvider{missing: tt.missing, excess: tt.excess, verifyErr: tt.verifyErr}
 			m, store := newManager(t, p)
 			k := flows.Key{Provider: "auth0", Name: "default"}
 			store.items[k] = flows.NewSecret(map[string]string{"secret": "s3cret"})
 			conn := Connection{Provider: "auth0", Name: "default", Tenant: "acme.us.auth0.com", LastVerification: tt.last}
 			var w warnings
-			m.Verify(context.Background(), conn, &w)
+			res := m.Verify(context.Background(), conn, &w)
+			if tt.excess != "" && tt.verifyErr == nil && (len(res.Connection.LastVerification.Excess) != 1 || res.Connection.LastVerification.Excess[0] != tt.excess) {
+				t.Errorf("recorded excess %q, want [%s]", res.Connection.LastVerification.Excess, tt.excess)
+			}
 			var drift []string
 			for _, s := range w.got {
 				if strings.Contains(s, "last verification") {

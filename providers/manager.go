@@ -571,7 +571,7 @@ func (m *Manager) record(ctx context.Context, conn Connection, col *collector, e
 	col.mu.Unlock()
 	sortChecks(m.Catalog, conn, res.Checks)
 	res.Summary = Summarize(res.Checks)
-	v := &Verification{At: res.VerifiedAt, Verdict: res.Verdict(), Counts: map[Status]int{}, Missing: res.Summary.Missing}
+	v := &Verification{At: res.VerifiedAt, Verdict: res.Verdict(), Counts: map[Status]int{}, Missing: res.Summary.Missing, Excess: excessOf(res.Checks)}
 	for s, n := range res.Summary.Counts {
 		v.Counts[s] = n
 	}

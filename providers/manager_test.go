@@ -17,6 +17,7 @@ type fakeProvider struct {
 	connectErr error
 	verifyErr  error
 	missing    string
+	excess     string // reported as an excess grant
 	evidence   string // reported on every check, and warned
 	connects   int
 }
@@ -59,6 +60,9 @@ func (f *fakeProvider) Verify(_ context.Context, conn Connection, cred Credentia
 			st = Missing
 		}
 		r.Check(Check{Capability: n.Capability, Permission: n.Permission.Name, Status: st, Evidence: f.evidence})
+	}
+	if f.excess != "" {
+		r.Check(Check{Permission: f.excess, Status: Excess, Evidence: "granted, not needed"})
 	}
 	if f.evidence != "" {
 		r.Warn("warned: " + f.evidence)

@@ -42,6 +42,8 @@ type Verification struct {
 	Counts map[Status]int `json:"counts"`
 	// Missing names the permissions that were missing.
 	Missing []string `json:"missing,omitempty"`
+	// Excess names the grants that were in excess.
+	Excess []string `json:"excess,omitempty"`
 }
 
 // Draft is a setup in progress: enough to resume it at the step it

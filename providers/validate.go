@@ -251,6 +251,11 @@ func checkVerification(v *Verification) error {
 			return fmt.Errorf("the last verification's missing permission %q holds control characters", p)
 		}
 	}
+	for _, p := range v.Excess {
+		if hasControl(p) {
+			return fmt.Errorf("the last verification's excess grant %q holds control characters", p)
+		}
+	}
 	return nil
 }
 
