@@ -184,19 +184,21 @@ func (s *Server) graphGet(w http.ResponseWriter, r *http.Request, caller graphCa
 			return true
 		}
 	}
-	if !slices.ContainsFunc(g.roles, func(role string) bool { return slices.Contains(caller.roles, role) }) {
-		g.refuse(w, s)
-		return true
-	}
 	s.mu.Lock()
 	t := s.tenantByID(caller.tenant)
 	var tenant Tenant
 	if t != nil {
-		tenant = Tenant{ID: t.ID, Unlicensed: slices.Clone(t.Unlicensed)}
+		tenant = Tenant{ID: t.ID, Unlicensed: slices.Clone(t.Unlicensed), NotEffective: slices.Clone(t.NotEffective)}
 	}
 	s.mu.Unlock()
 	if t == nil {
 		graphError(w, now, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+		return true
+	}
+	if !slices.ContainsFunc(g.roles, func(role string) bool {
+		return slices.Contains(caller.roles, role) && !slices.Contains(tenant.NotEffective, role)
+	}) {
+		g.refuse(w, s)
 		return true
 	}
 	if g.unlicensed != nil && g.unlicensed(w, s, &tenant) {
