@@ -53,7 +53,7 @@ var deepReads = []deepRead{
 	{perm: "Reports.Read.All", path: "/reports/getOffice365ActiveUserCounts(period='D7')"},
 	{perm: "Policy.Read.All", path: "/identity/conditionalAccess/namedLocations?$top=1"},
 	{perm: "IdentityRiskyUser.Read.All", path: "/identityProtection/riskyUsers?$top=1", license: licenseP2},
-	{perm: "IdentityRiskEvent.Read.All", path: "/identityProtection/riskDetections?$top=1", license: licenseP2},
+	{perm: "IdentityRiskEvent.Read.All", path: "/identityProtection/riskDetections?$top=1", license: licenseP1},
 	{perm: "UserAuthenticationMethod.Read.All", path: "/users/{id}/authentication/methods", after: probeUsers},
 	{perm: "DeviceManagementManagedDevices.Read.All", path: "/deviceManagement/managedDevices?$top=1&$select=id", license: licenseIntune},
 	{perm: "DeviceManagementConfiguration.Read.All", path: "/deviceManagement/deviceConfigurations?$top=1", license: licenseIntune},
