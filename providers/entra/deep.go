@@ -297,7 +297,11 @@ func licenseWarnings(answers map[string]providers.Answer) []string {
 	}
 	var out []string
 	for _, l := range order {
-		out = append(out, "licence problem, not a missing permission: the tenant has no "+l+" licence, so "+strings.Join(held[l], ", ")+" is granted but Graph will not serve it; "+licenseURL(l))
+		verb := " is granted but Graph will not serve it; "
+		if len(held[l]) > 1 {
+			verb = " are granted but Graph will not serve them; "
+		}
+		out = append(out, "licence problem, not a missing permission: the tenant has no "+l+" licence, so "+strings.Join(held[l], ", ")+verb+licenseURL(l))
 	}
 	return out
 }

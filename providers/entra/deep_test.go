@@ -83,7 +83,7 @@ func TestDeepVerify(t *testing.T) {
 		{name: "all granted and readable", roles: all},
 		{name: "no P1 or P2", roles: all, unlicensed: []string{entratest.NoPremium},
 			license:  map[string]string{"AuditLog.Read.All": "Microsoft Entra ID P1 or P2", "IdentityRiskEvent.Read.All": "Microsoft Entra ID P1 or P2", "IdentityRiskyUser.Read.All": "Microsoft Entra ID P2"},
-			warnings: []string{"no Microsoft Entra ID P1 or P2 licence, so AuditLog.Read.All, IdentityRiskEvent.Read.All is granted", "no Microsoft Entra ID P2 licence, so IdentityRiskyUser.Read.All"}},
+			warnings: []string{"no Microsoft Entra ID P1 or P2 licence, so AuditLog.Read.All, IdentityRiskEvent.Read.All are granted", "no Microsoft Entra ID P2 licence, so IdentityRiskyUser.Read.All"}},
 		{name: "P1 without P2", roles: all, unlicensed: []string{entratest.NoP2},
 			license: map[string]string{"IdentityRiskyUser.Read.All": "Microsoft Entra ID P2"}, warnings: []string{"IdentityRiskyUser.Read.All"}},
 		{name: "no Intune", roles: all, unlicensed: []string{entratest.NoIntune},
