@@ -3,6 +3,7 @@ package entra_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -102,6 +103,10 @@ func TestDeepVerify(t *testing.T) {
 			tn := tenant(tt.roles)
 			tn.Unlicensed, tn.NotEffective = tt.unlicensed, tt.lagging
 			r := deepVerify(t, tn, tt.fail...)
+			// Neither the secret nor the access token the reads carry shows.
+			if all := fmt.Sprintf("%+v %q", r.checks, r.warnings); strings.Contains(all, canary) || strings.Contains(all, "eyJ") {
+				t.Fatalf("a secret or token leaked: %s", all)
+			}
 			if len(r.checks) != len(all) {
 				t.Fatalf("%d checks, want %d: %+v", len(r.checks), len(all), r.checks)
 			}
