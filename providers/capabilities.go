@@ -21,3 +21,20 @@ func CapabilitiesOf(ctx context.Context) ([]string, bool) {
 	caps, ok := ctx.Value(capabilitiesKey{}).([]string)
 	return slices.Clone(caps), ok
 }
+
+type deepKey struct{}
+
+// WithDeep returns ctx asking for a deep verification: besides what
+// decides each grant, one side-effect-free read per permission where the
+// provider has one, which finds what a grant alone cannot show (a
+// licence the tenant lacks, a policy that blocks the app). `tether
+// verify --deep` sets it; a provider with nothing deeper ignores it.
+func WithDeep(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deepKey{}, true)
+}
+
+// DeepOf reports whether WithDeep asked ctx for a deep verification.
+func DeepOf(ctx context.Context) bool {
+	deep, _ := ctx.Value(deepKey{}).(bool)
+	return deep
+}

@@ -17,3 +17,13 @@ func TestCapabilitiesInContext(t *testing.T) {
 		t.Errorf("CapabilitiesOf() = %v, %v", caps, ok)
 	}
 }
+
+// TestDeep: WithDeep asks for a deep verification; a bare context does not.
+func TestDeep(t *testing.T) {
+	if DeepOf(context.Background()) {
+		t.Error("a bare context asks for a deep verification")
+	}
+	if !DeepOf(WithDeep(context.Background())) {
+		t.Error("WithDeep is not seen")
+	}
+}

@@ -40,6 +40,12 @@ type Check struct {
 	Fix string `json:"fix"`
 	// FixURL is the console page where the fix is made, when one exists.
 	FixURL string `json:"fix_url,omitempty"`
+	// License names the licence or feature the tenant lacks for a
+	// permission to be usable ("Microsoft Entra ID P1 or P2"), found by a
+	// deep verification; the status still says whether it is granted.
+	License string `json:"license,omitempty"`
+	// LicenseURL is where that licence is explained.
+	LicenseURL string `json:"license_url,omitempty"`
 }
 
 // Label names the check's subject: the permission and, if any, its part.
@@ -59,6 +65,9 @@ type Observation struct {
 	// Advice says what to do about an Error observation: the error's
 	// remedy, never the console fix of a missing grant.
 	Advice string
+	// License and LicenseURL name a licence the tenant lacks for the
+	// identifier to be usable (see Check.License).
+	License, LicenseURL string
 }
 
 // Evaluate folds the observations of a need's identifiers into its check.
@@ -85,6 +94,9 @@ func Evaluate(need catalog.Need, obs []Observation, fix, fixURL string) Check {
 		}
 		if o.Status == Error && advice == "" {
 			advice = o.Advice
+		}
+		if o.License != "" && c.License == "" {
+			c.License, c.LicenseURL = o.License, o.LicenseURL
 		}
 		if o.Evidence != "" {
 			evidence = append(evidence, o.Evidence)

@@ -96,3 +96,13 @@ func TestVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateKeepsLicense: a licence problem observed is the check's,
+// beside a status it does not change.
+func TestEvaluateKeepsLicense(t *testing.T) {
+	need := catalog.Need{Capability: "collect", Permission: catalog.Permission{Name: "logs", Scopes: []string{"a", "b"}}}
+	c := Evaluate(need, []Observation{{Identifier: "a", Status: Granted}, {Identifier: "b", Status: Granted, License: "P2", LicenseURL: "https://lic"}}, "fix", "")
+	if c.Status != Granted || c.License != "P2" || c.LicenseURL != "https://lic" || c.Fix != "" {
+		t.Errorf("Evaluate() = %+v", c)
+	}
+}

@@ -399,6 +399,7 @@ func (c *collector) add(ch Check, force bool) {
 	// Evidence and fixes quote what the provider answered, and names a
 	// tenant's users chose: none of it may drive the admin's terminal.
 	ch.Evidence, ch.Fix, ch.FixURL = flows.Printable(ch.Evidence), flows.Printable(ch.Fix), flows.Printable(ch.FixURL)
+	ch.License, ch.LicenseURL = flows.Printable(ch.License), flows.Printable(ch.LicenseURL)
 	c.mu.Lock()
 	if c.closed && !force {
 		c.mu.Unlock()

@@ -89,7 +89,7 @@ Try it offline first: tether --sandbox setup auth0`,
 	}
 	pf := root.PersistentFlags()
 	pf.BoolVar(&a.sandbox, "sandbox", false, "use the built-in emulated tenants and a separate credential namespace")
-	pf.StringSliceVar(&a.sandboxDeny, "sandbox-deny", nil, "make the sandbox withhold a grant, `PROVIDER:PERMISSION` (repeatable, or comma-separated)")
+	pf.StringSliceVar(&a.sandboxDeny, "sandbox-deny", nil, "make the sandbox withhold a grant, `PROVIDER:PERMISSION` (repeatable, or comma-separated; PROVIDER:license:NAME makes the tenant lack a licence, entra: p1, p2, intune)")
 	pf.StringVar(&a.storeFlag, "store", "", "where new credentials go: keyring (default) or file (age-encrypted; also TETHER_STORE)")
 	pf.StringSliceVar(&a.sandboxFault, "sandbox-fault", nil, "make a sandbox emulator misbehave on every answer, `PROVIDER:KIND` (repeatable, or comma-separated): latency=DURATION, 429, 500, 503, reset, truncate, nonjson, oversize, trickle, tls")
 	pf.Bool("no-color", false, "no colours (also NO_COLOR)")

@@ -14,6 +14,7 @@ import (
 type verifyOptions struct {
 	refs   []string
 	output *output
+	deep   bool
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
@@ -28,10 +29,19 @@ and exits 0, as status does (--json prints {"connections":[]}).
 
 Exit status: 0 when every needed permission is granted, 1 when something needed
 is missing, 3 when a verdict could not be reached (network, authentication,
-rate limit), 2 for usage or configuration errors.`,
+rate limit), 2 for usage or configuration errors.
+
+--deep also makes one read per permission where the provider supports it
+(Microsoft Entra ID today; the others have nothing deeper and ignore it): slower,
+it finds licence problems (sign-in logs and risky users need Entra ID P1/P2,
+devices need Intune). The grant itself is still decided as without --deep. A
+licence problem is a warning and the check's "license" field in --json, not a
+missing permission: it does not change the exit status, since no grant would
+fix it.`,
 		Example: `  tether verify
   tether verify auth0/prod okta
-  tether verify --json | jq '.connections[] | select(.ok | not)'`,
+  tether verify --json | jq '.connections[] | select(.ok | not)'
+  tether verify entra --deep --json | jq '.connections[].checks[] | select(.license)'`,
 		ValidArgsFunction: completeConnections(a),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.refs = connectionRefs(args)
@@ -39,6 +49,7 @@ rate limit), 2 for usage or configuration errors.`,
 		},
 	}
 	opts.output = addOutputFlags(cmd, "text", "json")
+	cmd.Flags().BoolVar(&opts.deep, "deep", false, "also make one read per permission where the provider supports it: slower, finds licence problems")
 	cmd.Flags().DurationVar(&a.timeout, "timeout", providers.DefaultTimeout, "how long verifying one connection may take; past it, what is undecided is an error")
 	return cmd
 }
@@ -76,6 +87,9 @@ func verifyRun(ctx context.Context, a *app, opts *verifyOptions) error {
 			return plain.WriteJSON(a.ios.Out, plain.NewVerifyDocument(nil))
 		}
 		return nil
+	}
+	if opts.deep {
+		ctx = providers.WithDeep(ctx)
 	}
 	var results []providers.Result
 	if opts.output.JSON() {

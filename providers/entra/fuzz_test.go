@@ -49,3 +49,29 @@ func FuzzReadClaims(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGraphError: whatever Graph sends, decoding and classifying it never
+// panics, a licence is named only for a refusal (never for a 2xx), and
+// the message shown is bounded.
+func FuzzGraphError(f *testing.F) {
+	for _, b := range []string{bodyRequestDenied, bodyPermMissing, bodyNoAuditAccess, bodyNonPremium, bodyIntuneForbidden, bodyIntuneUnknown, bodyIntuneNotLic, bodyRiskNotLic, "", "{", `{"error":{"message":"{\"Message\":\"{\\\"Message\\\":1}\"}"}}`} {
+		f.Add(403, b, true)
+		f.Add(400, b, false)
+	}
+	f.Fuzz(func(t *testing.T, status int, body string, needs bool) {
+		need := ""
+		if needs {
+			need = licenseP2
+		}
+		out, license, reason := classify(answer(status, body), need)
+		if (out == readLicense) != (license != "") {
+			t.Fatalf("outcome %d with licence %q", out, license)
+		}
+		if status >= 200 && status < 300 && out != readOK {
+			t.Fatalf("a %d is outcome %d", status, out)
+		}
+		if len(reason) > 300+len("…") {
+			t.Fatalf("reason of %d bytes", len(reason))
+		}
+	})
+}

@@ -158,7 +158,19 @@ func (p *Provider) Verify(ctx context.Context, conn providers.Connection, cred p
 		},
 		Fix: func(n catalog.Need) (string, string) { return fixFor(n, conn.Method, app, l) },
 	}
-	v.Run(ctx, r)
+	deep := providers.DeepOf(ctx)
+	if deep {
+		v.Probes = deepProbes(p.prober(tok.AccessToken, r.Warn), cloud, roles)
+		v.Observe = func(id string, a providers.Answer) providers.Observation {
+			return deepObserve(id, roles, app, a)
+		}
+	}
+	answers := v.Run(ctx, r)
+	if deep {
+		for _, w := range licenseWarnings(answers) {
+			r.Warn(w)
+		}
+	}
 	for _, e := range providers.ExcessGrants(p.cat, conn.Capabilities, roles) {
 		r.Check(excessCheck(e, l))
 	}

@@ -140,9 +140,13 @@ func Start(cat *catalog.Catalog, opts Options) (*Sandbox, error) {
 			continue
 		}
 		cp, _ := cat.Provider(id)
-		em, err := opts.Emulators[i].New(Config{Provider: cp, Dir: opts.Dir, Withheld: opts.Deny[id]})
+		cfg := Config{Provider: cp, Dir: opts.Dir, Withheld: opts.Deny[id]}
+		em, err := opts.Emulators[i].New(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("sandbox: the %s emulator: %w", id, err)
+		}
+		if err := checkLicenses(id, em, cfg); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
 		}
 		if err := sb.restore(id, em); err != nil {
 			return nil, err
@@ -346,13 +350,20 @@ func ParseDeny(cat *catalog.Catalog, values []string) (map[string][]string, erro
 				out[prov] = append(out[prov], Consent) // the demo admin refuses every sign-in
 				continue
 			}
+			if name, ok := strings.CutPrefix(perm, License); ok {
+				if name == "" {
+					return nil, fmt.Errorf("--sandbox-deny %q: want PROVIDER:license:NAME, like entra:license:p1", entry)
+				}
+				out[prov] = append(out[prov], perm) // the demo tenant lacks the licence; Start checks NAME
+				continue
+			}
 			p, ok := cp.Permission(perm)
 			if !ok {
 				names := make([]string, len(cp.Permissions))
 				for i, p := range cp.Permissions {
 					names[i] = p.Name
 				}
-				return nil, fmt.Errorf("--sandbox-deny %q: %s has no permission %q (valid: %s, or consent to refuse the sign-in)", entry, prov, perm, strings.Join(names, ", "))
+				return nil, fmt.Errorf("--sandbox-deny %q: %s has no permission %q (valid: %s, or consent to refuse the sign-in, or license:NAME where the tenant has licences)", entry, prov, perm, strings.Join(names, ", "))
 			}
 			out[prov] = append(out[prov], p.Name)
 		}

@@ -34,7 +34,13 @@ var (
 	_ sandbox.Stateful       = (*Emulator)(nil)
 	_ sandbox.Exampler       = (*Emulator)(nil)
 	_ sandbox.DeviceApprover = (*Emulator)(nil)
+	_ sandbox.Licensed       = (*Emulator)(nil)
 )
+
+// Licenses are the licences the demo tenant can lack in a sandbox run,
+// --sandbox-deny entra:license:NAME: p1 (no Entra ID P1 nor P2), p2 (P1
+// without P2), intune (no Microsoft Intune).
+func (e *Emulator) Licenses() []string { return slices.Clone(Unlicensed) }
 
 // NewEmulator makes the sandbox's Entra emulator: the demo tenant, its
 // app registered with a demo certificate kept in cfg.Dir.
@@ -52,7 +58,9 @@ func NewEmulator(cfg sandbox.Config) (sandbox.Emulator, error) {
 		"tenant": DemoDomain, "client_id": DemoClientID, "client_secret": DemoClientSecret, "certificate": keyPEM + certPEM,
 	}}
 	e.withheld = cfg.Denied()
-	e.Server = New(Options{Tenants: []Tenant{Demo(all, cfg.Granted(), time.Now(), cert)}})
+	demo := Demo(all, cfg.Granted(), time.Now(), cert)
+	demo.Unlicensed = cfg.Unlicensed() // sandbox.Start refuses a name not in Licenses
+	e.Server = New(Options{Tenants: []Tenant{demo}})
 	e.Withhold(e.withheld)
 	return e, nil
 }

@@ -62,6 +62,7 @@ func (s *Server) graph(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/v1.0/applications" && r.Method == http.MethodGet:
 		s.listApplications(w, r, caller)
 	case s.graphWrite(w, r, caller):
+	case s.graphGet(w, r, caller):
 	default:
 		graphError(w, now, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+strings.TrimPrefix(r.URL.Path, "/v1.0/")+"'.")
 	}

@@ -70,6 +70,13 @@ type Tenant struct {
 	// Cloud is the cloud it lives in; "" is global.
 	Cloud string
 	Apps  []App
+	// Unlicensed are the licences it lacks (NoPremium, NoP2, NoIntune):
+	// the reads that need one answer as Graph does without it.
+	Unlicensed []string
+	// NotEffective are roles that new tokens carry but Graph does not
+	// honour yet (a consent that has reached the token service and not
+	// yet Graph): their reads are refused as if the role were absent.
+	NotEffective []string
 }
 
 // App is an app registration with its service principal in the tenant.
@@ -251,7 +258,7 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func cloneTenants(ts []Tenant) []Tenant {
 	out := slices.Clone(ts)
 	for i := range out {
-		out[i].Domains = slices.Clone(out[i].Domains)
+		out[i].Domains, out[i].Unlicensed, out[i].NotEffective = slices.Clone(out[i].Domains), slices.Clone(out[i].Unlicensed), slices.Clone(out[i].NotEffective)
 		out[i].Apps = slices.Clone(out[i].Apps)
 		for j := range out[i].Apps {
 			a := &out[i].Apps[j]
