@@ -41,6 +41,16 @@ type Stateful interface {
 	Restore(data []byte) error
 }
 
+// Tenanted is an emulator of a service where each tenant has host names
+// of its own under the provider's domains (Auth0's acme.us.auth0.com,
+// Okta's acme.okta.com, Duo's api-1a2b3c4d.duosecurity.com). TenantHosts
+// are those of the tenants it has: the sandbox client refuses a request
+// for any other host under its domains, naming the demo tenant, where the
+// emulator could only answer that it knows no such tenant.
+type Tenanted interface {
+	TenantHosts() []string
+}
+
 // Exampler is an emulator that can show a request another client could
 // make to it at baseURL (a curl line), for `tether sandbox`.
 type Exampler interface {

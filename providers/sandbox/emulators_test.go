@@ -34,6 +34,18 @@ func TestClientReachesOnlyEmulators(t *testing.T) {
 	if !errors.Is(err, sandbox.ErrNotEmulated) {
 		t.Errorf("GET https://example.com/ = %v, want sandbox.ErrNotEmulated", err)
 	}
+	// A host under a provider's domains that is no tenant of its emulator
+	// is refused by name, with the demo tenant to use instead.
+	for _, tc := range []struct{ url, demo string }{
+		{"https://other.us.auth0.com/oauth/token", "tether-demo.us.auth0.com"},
+		{"https://other.okta.com/api/v1/users/me", "tether-demo.okta.com"},
+		{"https://api-12345678.duosecurity.com/admin/v1/users", "api-7e7e7e7e.duosecurity.com"},
+	} {
+		_, err := c.Get(tc.url)
+		if !errors.Is(err, sandbox.ErrNotEmulated) || !strings.Contains(err.Error(), tc.demo) {
+			t.Errorf("GET %s = %v, want sandbox.ErrNotEmulated naming %s", tc.url, err, tc.demo)
+		}
+	}
 	// The default client does not trust the sandbox's authority.
 	e, _ := sb.Emulator("auth0")
 	if _, err := http.Get("https://" + e.Addr + "/"); err == nil || !strings.Contains(err.Error(), "certificate") {

@@ -282,7 +282,13 @@ func (s *Sandbox) HTTPClient() *http.Client {
 				return nil, err
 			}
 			for _, e := range s.Emulators {
-				if matchHost(e.Hosts, host) || addr == e.Addr {
+				if addr == e.Addr {
+					return dialer.DialContext(ctx, network, e.Addr)
+				}
+				if matchHost(e.Hosts, host) {
+					if err := knownTenant(e, host); err != nil {
+						return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+					}
 					return dialer.DialContext(ctx, network, e.Addr)
 				}
 			}
@@ -293,6 +299,21 @@ func (s *Sandbox) HTTPClient() *http.Client {
 		ForceAttemptHTTP2:   true,
 	}
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
+}
+
+// knownTenant checks that host, under an emulator's domains, is one of
+// its tenants', when the emulator tells them apart (Tenanted).
+func knownTenant(e *Running, host string) error {
+	t, ok := e.Emulator.(Tenanted)
+	if !ok {
+		return nil
+	}
+	hosts := t.TenantHosts()
+	if slices.ContainsFunc(hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+		return nil
+	}
+	return fmt.Errorf("%s is %w: its %s demo tenant is at %s; use that, or leave out --sandbox to reach a real tenant",
+		host, ErrNotEmulated, e.Provider, strings.Join(hosts, ", "))
 }
 
 // matchHost reports whether host matches one of patterns, where "*."

@@ -124,3 +124,7 @@ func (e *Emulator) Example(baseURL string) string {
 	return fmt.Sprintf("curl --cacert ca.pem %s/oauth/token -d grant_type=client_credentials -d client_id=%s -d client_secret=%s -d audience=%s",
 		baseURL, DemoClientID, DemoClientSecret, demoAudience)
 }
+
+// TenantHosts returns the host names of the emulated tenants, canonical
+// and custom: the sandbox refuses the other hosts of Auth0's domains.
+func (e *Emulator) TenantHosts() []string { return e.Server.Hosts() }

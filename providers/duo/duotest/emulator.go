@@ -115,3 +115,7 @@ func (e *Emulator) Restore(data []byte) error {
 	e.granted = slices.Compact(slices.Sorted(slices.Values(st.Granted)))
 	return e.apply()
 }
+
+// TenantHosts returns the API hostnames of the emulated accounts: the
+// sandbox refuses the other hosts of Duo's domains.
+func (e *Emulator) TenantHosts() []string { return e.Server.Hosts() }

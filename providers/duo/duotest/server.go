@@ -244,3 +244,14 @@ func cloneAccounts(as []Account) []Account {
 	}
 	return out
 }
+
+// Hosts returns the API hostname of every account.
+func (s *Server) Hosts() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.accounts))
+	for i, a := range s.accounts {
+		out[i] = a.Host
+	}
+	return out
+}

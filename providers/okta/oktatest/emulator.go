@@ -148,3 +148,7 @@ func (e *Emulator) applyLocked() error {
 func (e *Emulator) Example(baseURL string) string {
 	return "curl --cacert ca.pem -H 'Authorization: SSWS " + DemoToken + "' '" + strings.TrimSuffix(baseURL, "/") + "/api/v1/users?limit=1'"
 }
+
+// TenantHosts returns the host names of the emulated orgs: the sandbox
+// refuses the other hosts of Okta's domains.
+func (e *Emulator) TenantHosts() []string { return e.Server.Hosts() }
