@@ -224,8 +224,9 @@ func TestBinaryRealModeOnAFreshMachine(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("config dir: %v, mode %v; want 0700", err, fi.Mode().Perm())
 	}
-	if r := exe(t, env, "", "verify"); r.code != 0 {
-		t.Errorf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// verify names the host the secret goes to: the custom domain.
+	if r := exe(t, env, "", "verify"); r.code != 0 || !strings.Contains(r.stdout, "· via "+host+")") {
+		t.Errorf("verify: exit %d, want the API host %s named\n%s%s", r.code, host, r.stdout, r.stderr)
 	}
 }
 
