@@ -224,8 +224,9 @@ func TestBinaryRealModeOnAFreshMachine(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("config dir: %v, mode %v; want 0700", err, fi.Mode().Perm())
 	}
-	if r := exe(t, env, "", "verify"); r.code != 0 {
-		t.Errorf("verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	// verify names the host the secret goes to: the custom domain.
+	if r := exe(t, env, "", "verify"); r.code != 0 || !strings.Contains(r.stdout, "· via "+host+")") {
+		t.Errorf("verify: exit %d, want the API host %s named\n%s%s", r.code, host, r.stdout, r.stderr)
 	}
 }
 
@@ -289,6 +290,40 @@ func TestBinaryNamesTheProxy(t *testing.T) {
 		}
 	default:
 		t.Error("the proxy was never asked")
+	}
+}
+
+// TestBinaryBlamesAProxyThatDropsOrIsDown: a proxy that closes the
+// CONNECT without an answer, or that is not listening, is named as the
+// place the request failed, not the tenant.
+func TestBinaryBlamesAProxyThatDropsOrIsDown(t *testing.T) {
+	dropping := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer dropping.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	for _, tt := range []struct{ name, proxy, reason string }{
+		{"closes the CONNECT", dropping.URL, "EOF"},
+		{"not listening", down.URL, "refused"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u, _ := url.Parse(tt.proxy)
+			u.User = url.UserPassword("proxyuser", "CANARY-proxy-password")
+			env := []string{"TETHER_CONFIG_DIR=" + t.TempDir(), "HTTPS_PROXY=" + u.String(), "TETHER_STORE=file", "TETHER_PASSPHRASE=correct horse battery"}
+			r := exe(t, env, "secret-value-xxxxxxxxxxxxxxxxxxxxxxxx", "setup", "auth0", "--no-input", "--set", "domain=acme.us.auth0.com",
+				"--set", "client_id=2iZo3Uczt5LFHacKdM0zzgUO2eG2uDjT", "--secret-stdin")
+			if r.code != 3 || !strings.Contains(r.stderr, "cannot reach acme.us.auth0.com through the proxy "+u.Host) ||
+				!strings.Contains(r.stderr, tt.reason) {
+				t.Errorf("setup through a proxy that %s: exit %d, %q", tt.name, r.code, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, "CANARY") || strings.Contains(r.stdout+r.stderr, "proxyuser") {
+				t.Errorf("the proxy's credentials were printed: %q", r.stderr)
+			}
+		})
 	}
 }
 

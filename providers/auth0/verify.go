@@ -71,6 +71,9 @@ func probeTable(t tenant, pr *providers.Prober) []providers.Probe {
 // users page, else the first log event that names a user. empty means
 // that the users page proved the tenant has none.
 func aUserID(users, logs providers.Answer) (id string, empty bool, err error) {
+	// noUsers: the users page answered with no user at all. A page that
+	// lists users without a user_id proves nothing about the tenant.
+	noUsers := false
 	if users.OK() {
 		var page []struct {
 			ID string `json:"user_id"`
@@ -78,10 +81,13 @@ func aUserID(users, logs providers.Answer) (id string, empty bool, err error) {
 		if err := json.Unmarshal(users.Body, &page); err != nil {
 			return "", false, errors.New("not run: the users answer is not a JSON array of users")
 		}
-		if len(page) > 0 && page[0].ID != "" {
-			return page[0].ID, false, nil
+		for _, u := range page {
+			if u.ID != "" {
+				return u.ID, false, nil
+			}
 		}
-		if len(page) == 0 && !logs.OK() {
+		noUsers = len(page) == 0
+		if noUsers && !logs.OK() {
 			return "", true, nil
 		}
 	}
@@ -97,11 +103,15 @@ func aUserID(users, logs providers.Answer) (id string, empty bool, err error) {
 				return e.UserID, false, nil
 			}
 		}
-		if users.OK() {
+		if noUsers {
 			return "", true, nil
 		}
 	}
-	return "", false, errors.New("not run: no user id to read the logs of (the users probe did not answer, and the latest log event names no user)")
+	why := "the users probe did not answer"
+	if users.OK() {
+		why = "the users page names no user_id"
+	}
+	return "", false, errors.New("not run: no user id to read the logs of (" + why + ", and the latest log event names no user)")
 }
 
 // decodeError reads the Management API's error envelope.
