@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
@@ -10,6 +12,7 @@ import (
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
+	"github.com/tetherdev/tether/providers/okta"
 )
 
 // TestSetupAuth0 walks the whole wizard against the sandbox, with
@@ -296,4 +299,55 @@ func TestStorageSentencesNameTheStoreInUse(t *testing.T) {
 			t.Errorf("with the file store, a screen mentions the keyring:\n%s", v)
 		}
 	}
+}
+
+// TestCopyKeyCopiesTheMarkedArtifact: where the console is shown a key
+// in two forms (Okta's JWK and its PEM), the copy key copies the one
+// the method marks, the JWK, wherever it is in the list: here the PEM is
+// shown first.
+func TestCopyKeyCopiesTheMarkedArtifact(t *testing.T) {
+	deps, sb := testDeps(t)
+	deps.Defaults = nil
+	p, err := okta.New(deps.Manager.Catalog, providers.Env{HTTP: sb.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Manager.Providers = append(deps.Manager.Providers, pemFirst{p})
+	d := newDriver(t, deps, Options{Setup: "okta"})
+	d.wantScreen("Okta · step 1 of")
+	d.key("enter")
+	d.wantScreen("how to connect")
+	d.key("down", "enter")
+	d.wantScreen("Okta · step 3 of 5 · in the console", "Okta org URL (optional)")
+	d.paste("acme.okta.com")
+	d.key("enter")
+	d.wantScreen("c copy the public key")
+	d.key("c")
+	if len(d.copied) != 1 {
+		t.Fatalf("copied %q, want one copy", d.copied)
+	}
+	var jwk struct{ Kty, Kid, N, E, D string }
+	if err := json.Unmarshal([]byte(d.copied[0]), &jwk); err != nil || jwk.Kty != "RSA" || jwk.Kid == "" || jwk.N == "" || jwk.D != "" {
+		t.Errorf("copied %q (%v), want the public JWK, not the PEM shown before it", d.copied[0], err)
+	}
+}
+
+// pemFirst is Okta with its generated artifacts in reverse order, so that
+// the one marked for copying is not the first.
+type pemFirst struct{ *okta.Provider }
+
+func (p pemFirst) Methods() []providers.Method {
+	ms := p.Provider.Methods()
+	for i := range ms {
+		for j, in := range ms[i].Inputs {
+			if gen := in.Generate; gen != nil {
+				ms[i].Inputs[j].Generate = func() (providers.Generated, error) {
+					g, err := gen()
+					slices.Reverse(g.Show)
+					return g, err
+				}
+			}
+		}
+	}
+	return ms
 }

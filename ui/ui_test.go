@@ -86,6 +86,8 @@ type driver struct {
 	late chan tea.Msg
 	// pending are commands not run yet (a burst's).
 	pending []tea.Cmd
+	// copied holds what the model sent to the clipboard, in order.
+	copied []string
 }
 
 func newDriver(t *testing.T, deps Deps, opts Options) *driver {
@@ -177,6 +179,9 @@ func (d *driver) handle(msg tea.Msg) []tea.Cmd {
 	}
 	if batch, ok := msg.(tea.BatchMsg); ok {
 		return batch
+	}
+	if t := reflect.TypeOf(msg); t.Name() == "setClipboardMsg" && t.Kind() == reflect.String {
+		d.copied = append(d.copied, reflect.ValueOf(msg).String()) // tea.SetClipboard's message
 	}
 	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeFor[tea.Cmd]() {
 		var cmds []tea.Cmd // tea.Sequence's message

@@ -43,6 +43,9 @@ type app struct {
 	sandboxOptions *sandbox.Options
 	// registry replaces the registered providers (tests).
 	registry []registry.Entry
+	// wait replaces the Manager's wait between consent-lag re-checks
+	// (tests).
+	wait func(context.Context, time.Duration) error
 
 	mu      sync.Mutex
 	cat     *catalog.Catalog
@@ -192,7 +195,7 @@ func (a *app) managerFor(withProviders bool) (*providers.Manager, error) {
 	if a.timeout < 0 {
 		return nil, providers.Usagef("--timeout %s: want a positive duration, like 30s or 2m", a.timeout)
 	}
-	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout}
+	m := &providers.Manager{Catalog: cat, Config: providers.Config{Dir: dir}, Store: a.store, StoreKind: kind, Timeout: a.timeout, Wait: a.wait}
 	// Without the emulators the providers still check the records read.
 	env := providers.Env{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: userAgent{transport()}}}
 	if withProviders {
