@@ -76,11 +76,27 @@ func (l *checklist) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// of returns the checks of a permission, by label: one for most, one per
+// area where a provider proves a permission area by area (Okta's
+// "/api/v1/* · users", "/api/v1/* · groups" …).
+func (l *checklist) of(permission string) []providers.Check {
+	var out []providers.Check
+	for _, c := range l.checks {
+		if c.Permission == permission {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b providers.Check) int { return strings.Compare(a.Label(), b.Label()) })
+	return out
+}
+
 // fixURL returns the console link of the first failing check, if any.
 func (l *checklist) fixURL() string {
 	for _, n := range l.needs {
-		if c, ok := l.checks[n.Permission.Name]; ok && c.Status != providers.Granted && c.FixURL != "" {
-			return c.FixURL
+		for _, c := range l.of(n.Permission.Name) {
+			if c.Status != providers.Granted && c.FixURL != "" {
+				return c.FixURL
+			}
 		}
 	}
 	for _, c := range l.extra {
@@ -107,8 +123,10 @@ func (l *checklist) counts() map[providers.Status]int {
 func (l *checklist) failing() []providers.Check {
 	var out []providers.Check
 	for _, n := range l.needs {
-		if c, ok := l.checks[n.Permission.Name]; ok && c.Status == providers.Missing {
-			out = append(out, c)
+		for _, c := range l.of(n.Permission.Name) {
+			if c.Status == providers.Missing {
+				out = append(out, c)
+			}
 		}
 	}
 	return out
@@ -125,6 +143,9 @@ func (l *checklist) view(evidence bool) string {
 	for _, n := range l.needs {
 		nameWidth = max(nameWidth, lipgloss.Width(n.Permission.Name))
 	}
+	for _, c := range l.checks {
+		nameWidth = max(nameWidth, lipgloss.Width(c.Label()))
+	}
 	nameWidth = min(nameWidth, 34)
 	group := ""
 	for _, n := range l.needs {
@@ -133,12 +154,14 @@ func (l *checklist) view(evidence bool) string {
 			capa, _ := l.provider.Capability(group)
 			b.WriteString("  " + s.Capability.Render(catalog.CapabilityLabel(capa)) + "\n")
 		}
-		c, ok := l.checks[n.Permission.Name]
-		if !ok {
+		cs := l.of(n.Permission.Name)
+		if len(cs) == 0 {
 			fmt.Fprintf(&b, "    %s %-*s  %s\n", l.spin.View(), nameWidth, n.Permission.Name, s.Dim.Render("checking…"))
 			continue
 		}
-		b.WriteString(l.row(c, nameWidth, width, evidence))
+		for _, c := range cs {
+			b.WriteString(l.row(c, nameWidth, width, evidence))
+		}
 	}
 	if len(l.extra) > 0 {
 		b.WriteString("  " + s.Capability.Render("beyond the enabled capabilities") + "\n")
