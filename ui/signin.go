@@ -233,20 +233,22 @@ func (s *signin) view() string {
 			b.WriteString(st.Error.Render(s.pasteErr) + "\n")
 		}
 	}
+	width := s.common.Width - 4
 	for _, p := range s.progress {
-		b.WriteString(st.Dim.Render("→ "+p) + "\n")
+		b.WriteString(strings.TrimPrefix(wrap(st.Dim, "→ "+p, width, "  "), "  ") + "\n")
 	}
 	if q := s.question; q != nil {
-		b.WriteString("\n" + st.Bold.Render(q.Prompt) + "\n")
+		// A question is read whole before it is answered: wrapped, never cut.
+		b.WriteString("\n" + wrap(st.Bold, q.Prompt, width, "") + "\n")
 		if q.Detail != "" {
-			b.WriteString(q.Detail + "\n")
+			b.WriteString(wrap(st.Normal, q.Detail, width, "") + "\n")
 		}
 		for i, c := range q.Choices {
 			cursor := "  "
 			if i == s.choice {
 				cursor = "› "
 			}
-			b.WriteString(cursor + c + "\n")
+			b.WriteString(wrap(st.Normal, cursor+c, width, "  ") + "\n")
 		}
 		if q.YesNo() {
 			b.WriteString(st.Dim.Render("y yes • n no") + "\n")
