@@ -171,6 +171,18 @@ type Artifact struct {
 	// Copy marks the artifact the copy key copies: the one the console
 	// asks for (Okta's JWK rather than the PEM, say).
 	Copy bool
+	// Noun names what it is in a few words, for sentences such as "copy
+	// the certificate"; empty means "public key".
+	Noun string
+}
+
+// Noun names what the admin registers in the console, the artifact the
+// copy key copies: "public key" unless that artifact says otherwise.
+func (g Generated) Noun() string {
+	if a, ok := g.CopyArtifact(); ok && a.Noun != "" {
+		return a.Noun
+	}
+	return "public key"
 }
 
 // CopyArtifact returns the artifact the copy key copies: the one marked

@@ -263,7 +263,7 @@ func Accessible(ctx context.Context, deps Deps, o AccessibleOptions) (providers.
 				fmt.Fprintf(out, "%s:\n%s\n", a.Label, strings.TrimRight(a.Text, "\n"))
 			}
 			done := true
-			if err := q.ask(huh.NewConfirm().Title("Have you registered this public key in the console?").Value(&done)); err != nil {
+			if err := q.ask(huh.NewConfirm().Title("Have you registered this " + g.Noun() + " in the console?").Value(&done)); err != nil {
 				return providers.SetupResult{}, err
 			}
 			secrets[in.Key] = g.Value

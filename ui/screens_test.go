@@ -12,6 +12,7 @@ import (
 	"github.com/tetherdev/tether/flows"
 	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/auth0/auth0test"
+	"github.com/tetherdev/tether/providers/entra"
 	"github.com/tetherdev/tether/providers/okta"
 )
 
@@ -350,4 +351,33 @@ func (p pemFirst) Methods() []providers.Method {
 		}
 	}
 	return ms
+}
+
+// TestCopyNamesWhatItCopies: where the console wants a certificate
+// (Entra's certificate method), the copy key, its help and its note say
+// certificate, and the certificate is what is copied.
+func TestCopyNamesWhatItCopies(t *testing.T) {
+	deps, sb := testDeps(t)
+	p, err := entra.New(deps.Manager.Catalog, providers.Env{HTTP: sb.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Manager.Providers = append(deps.Manager.Providers, p)
+	deps.Defaults = nil // nothing given: tether makes the certificate
+	d := newDriver(t, deps, Options{Setup: "entra"})
+	d.wantScreen("Microsoft Entra ID · step 1 of")
+	d.key("enter")
+	d.wantScreen("how to connect", "Certificate")
+	d.key("down", "enter")
+	d.wantScreen("in the console", "Application (client) ID (optional)")
+	d.key("enter") // not known yet
+	d.wantScreen("in the console", "c copy the certificate")
+	d.key("c")
+	d.wantScreen("sent the certificate to your clipboard")
+	if len(d.copied) != 1 || !strings.HasPrefix(d.copied[0], "-----BEGIN CERTIFICATE-----") {
+		t.Errorf("copied %q, want the certificate", d.copied)
+	}
+	if v := d.view(); strings.Contains(v, "public key") {
+		t.Errorf("the certificate is called a public key:\n%s", v)
+	}
 }

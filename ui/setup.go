@@ -269,6 +269,15 @@ func (m *setupModel) busy() bool { return m.preparing != "" }
 // before its first check).
 func (m *setupModel) unfinished() bool { return m.result == nil && m.step < stepVerify }
 
+// artifactNoun names what the admin registers in the console for the
+// key pairs tether made ("public key", "certificate").
+func (m *setupModel) artifactNoun() string {
+	for _, g := range m.generated {
+		return g.Noun()
+	}
+	return "public key" // none made yet: what most methods register
+}
+
 // where says the step reached, for the note on quitting.
 func (m *setupModel) where() string {
 	s := m.step
@@ -314,14 +323,14 @@ func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 		m.keptIn = msg.keptIn
 		if msg.keep != nil {
 			m.keptNote = "tether could not keep the key pair while the setup is under way (" + msg.keep.Error() +
-				"): if you quit before signing in, register the new public key that a resumed setup makes"
+				"): if you quit before signing in, register the new " + m.artifactNoun() + " that a resumed setup makes"
 		}
 		return m.saveDraft()
 	case keptLoadedMsg:
 		m.preparing = ""
 		if msg.err != nil && m.step > stepConsole {
 			m.keptNote = "the key pair made when this setup began could not be read from " + m.storeName() + " (" + msg.err.Error() +
-				"); tether made a new one: register its public key again"
+				"); tether made a new one: register its " + m.artifactNoun() + " again"
 			m.step = stepConsole
 			return m.enter(m.step)
 		}
@@ -331,14 +340,14 @@ func (m *setupModel) update(msg tea.Msg) tea.Cmd {
 				*m.values[k] = g.Value
 			}
 			m.keptNote = "tether reuses the key pair it made when this setup began, kept in " + m.storeName() +
-				": the public key you registered still matches"
+				": the " + m.artifactNoun() + " you registered still matches"
 			return m.enter(m.step)
 		}
 		if m.step > stepConsole {
 			// Nothing kept (another store, or it was removed): make a new
 			// pair and show its public half to register again.
 			m.keptNote = "the key pair made when this setup began was not found in " + m.storeName() +
-				"; tether made a new one: register its public key again"
+				"; tether made a new one: register its " + m.artifactNoun() + " again"
 			m.step = stepConsole
 		}
 		return m.enter(m.step)

@@ -105,7 +105,7 @@ func (m *setupModel) keyPress(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		if key.Matches(msg, k.Copy) {
 			for _, g := range m.generated {
 				if a, ok := g.CopyArtifact(); ok {
-					m.c.notice = copiedNote("public key")
+					m.c.notice = copiedNote(g.Noun())
 					return tea.SetClipboard(a.Text), true
 				}
 			}
@@ -186,7 +186,7 @@ func (m *setupModel) help() []key.Binding {
 		return []key.Binding{enter("done"), k.ForceQuit}
 	case stepConsole:
 		if m.form == nil && len(m.generated) > 0 {
-			return []key.Binding{enter("done in the console"), key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy the public key")), k.Back, k.Quit}
+			return []key.Binding{enter("done in the console"), key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy the "+m.artifactNoun())), k.Back, k.Quit}
 		}
 	}
 	keys := []key.Binding{enter("continue"), k.Back}

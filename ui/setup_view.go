@@ -184,7 +184,7 @@ func (m *setupModel) consoleView() (string, int) {
 	if m.form == nil {
 		hint := "enter: I have done this · esc: back"
 		if len(m.generated) > 0 {
-			hint = "c: copy the public key · " + hint
+			hint = "c: copy the " + m.artifactNoun() + " · " + hint
 		}
 		b.WriteString("\n" + s.Dim.Render(hint) + "\n")
 	}

@@ -89,6 +89,6 @@ func generateCertificate() (providers.Generated, error) {
 		return providers.Generated{}, err
 	}
 	return providers.Generated{Value: priv + cert, Show: []providers.Artifact{
-		{Label: "Certificate to upload under Certificates & secrets → Certificates (save it as tether.cer)", Text: cert, Copy: true},
+		{Label: "Certificate to upload under Certificates & secrets → Certificates (save it as tether.cer)", Text: cert, Copy: true, Noun: "certificate"},
 	}}, nil
 }

@@ -31,7 +31,7 @@ func generateCertificate() (providers.Generated, error) {
 		return providers.Generated{}, err
 	}
 	return providers.Generated{Value: priv, Show: []providers.Artifact{
-		{Label: "Certificate (PEM) to upload: save it as tether.crt, then OAuth Settings → Use digital signatures", Text: cert, Copy: true},
+		{Label: "Certificate (PEM) to upload: save it as tether.crt, then OAuth Settings → Use digital signatures", Text: cert, Copy: true, Noun: "certificate"},
 	}}, nil
 }
 
