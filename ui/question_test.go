@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tetherdev/tether/providers"
 	"github.com/tetherdev/tether/providers/okta"
 )
 
@@ -15,11 +14,7 @@ import (
 func TestTUIAsksTheProvidersQuestions(t *testing.T) {
 	toQuestion := func(t *testing.T) *driver {
 		deps, sb := testDeps(t)
-		o, err := okta.New(deps.Manager.Catalog, providers.Env{HTTP: sb.HTTPClient()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		deps.Manager.Providers = append(deps.Manager.Providers, o)
+		deps.Manager.Providers = append(deps.Manager.Providers, registered(t, deps, sb, okta.ID))
 		d := newDriver(t, deps, Options{Setup: "okta"})
 		d.wantScreen("Okta", "what will be granted")
 		d.key("enter")

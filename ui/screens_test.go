@@ -309,11 +309,7 @@ func TestStorageSentencesNameTheStoreInUse(t *testing.T) {
 func TestCopyKeyCopiesTheMarkedArtifact(t *testing.T) {
 	deps, sb := testDeps(t)
 	deps.Defaults = nil
-	p, err := okta.New(deps.Manager.Catalog, providers.Env{HTTP: sb.HTTPClient()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps.Manager.Providers = append(deps.Manager.Providers, pemFirst{p})
+	deps.Manager.Providers = append(deps.Manager.Providers, pemFirst{registered(t, deps, sb, okta.ID).(*okta.Provider)})
 	d := newDriver(t, deps, Options{Setup: "okta"})
 	d.wantScreen("Okta · step 1 of")
 	d.key("enter")
@@ -358,11 +354,7 @@ func (p pemFirst) Methods() []providers.Method {
 // certificate, and the certificate is what is copied.
 func TestCopyNamesWhatItCopies(t *testing.T) {
 	deps, sb := testDeps(t)
-	p, err := entra.New(deps.Manager.Catalog, providers.Env{HTTP: sb.HTTPClient()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps.Manager.Providers = append(deps.Manager.Providers, p)
+	deps.Manager.Providers = append(deps.Manager.Providers, registered(t, deps, sb, entra.ID))
 	deps.Defaults = nil // nothing given: tether makes the certificate
 	d := newDriver(t, deps, Options{Setup: "entra"})
 	d.wantScreen("Microsoft Entra ID · step 1 of")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,21 @@ func testDeps(t *testing.T, deny ...string) (Deps, *sandbox.Sandbox) {
 		SandboxFix: func(p, perm string) error { return sb.Grant(cat, p, perm) },
 		Reverify:   func(c providers.Connection) string { return "tether --sandbox verify " + c.Key().String() },
 		Context:    context.Background()}, sb
+}
+
+// registered builds a registered provider on the sandbox's client, for a
+// test that adds it to testDeps' Manager, which has Auth0 only.
+func registered(t *testing.T, deps Deps, sb *sandbox.Sandbox, id string) providers.Provider {
+	t.Helper()
+	i := slices.IndexFunc(registry.Entries, func(e registry.Entry) bool { return e.ID == id })
+	if i < 0 {
+		t.Fatalf("no registered provider %q", id)
+	}
+	p, err := registry.Entries[i].New(deps.Manager.Catalog, providers.Env{HTTP: sb.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // fixedLocation names where secrets go without the temporary path, so
